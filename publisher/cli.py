@@ -1,0 +1,149 @@
+"""The ``publisher`` command: parse options, call one ``app`` function, print the result.
+
+Errors from the core (:class:`~publisher.errors.PublisherError`) are turned
+into a message and an exit status here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from publisher import __version__, app
+from publisher.errors import ConfigError, PublisherError
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class PublisherFailure(click.ClickException):
+    """A core error as the CLI shows it; configuration errors exit with status 2."""
+
+    def __init__(self, error: PublisherError) -> None:
+        super().__init__(str(error))
+        self.exit_code = 2 if isinstance(error, ConfigError) else 1
+
+
+def _translate_errors(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PublisherError as exc:
+            raise PublisherFailure(exc) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _site_options(func: F) -> F:
+    func = click.option(
+        "--now",
+        "now_text",
+        metavar="TIME",
+        help="Act as if it were TIME (ISO 8601; no offset = the site's timezone). For previews.",
+    )(func)
+    func = click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="publisher's TOML settings [default: SITE/publisher.toml if present].",
+    )(func)
+    func = click.option(
+        "--site",
+        "site_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(),
+        show_default="the current folder",
+        help="The Jekyll site: the folder with _config.yml and _posts/.",
+    )(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="publisher")
+def main() -> None:
+    """Atom feeds and weekly email digests for Jekyll-style blogs."""
+
+
+@main.command()
+@_site_options
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder the feeds are written under (feeds/ inside it).",
+)
+@click.option("--strict", is_flag=True, help="Treat any problem as fatal: write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_translate_errors
+def build(
+    site_dir: Path,
+    config_file: Path | None,
+    now_text: str | None,
+    output_dir: Path,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Write the site, category and tag feeds of a Jekyll site.
+
+    Reads SITE/_config.yml and SITE/_posts/, and writes OUTPUT/feeds/atom.xml
+    (with rss.xml and feed.json twins), OUTPUT/feeds/categories/SLUG.xml and
+    OUTPUT/feeds/tags/SLUG.xml. Only files whose bytes change are rewritten.
+
+    Exit status: 0 all posts published; 1 some posts reported (the rest are
+    still published); 2 nothing could be published, or the settings are invalid.
+
+    Example:
+
+        publisher build --site examples/site --output output
+    """
+    settings = app.load_site_settings(site_dir, config_file)
+    now = app.parse_time(now_text, settings) if now_text else None
+    report = app.build_feeds(
+        app.BuildRequest(
+            site_dir=site_dir, output_dir=output_dir, now=now, strict=strict, settings=settings
+        )
+    )
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_report(report)
+    raise SystemExit(report.exit_code)
+
+
+def _print_report(report: app.BuildReport) -> None:
+    parts = [f"{report.published} published"]
+    if report.scheduled:
+        due = report.next_due.isoformat() if report.next_due else "?"
+        parts.append(f"{report.scheduled} scheduled (next at {due})")
+    if report.drafts:
+        parts.append(f"{report.drafts} unpublished")
+    parts.append(f"{len(report.problems)} with problems")
+    click.echo(f"Read {report.files} post files: " + ", ".join(parts) + ".")
+    if report.aborted:
+        click.echo("--strict: nothing was written because of the problems below.")
+    elif report.published == 0 and report.problems:
+        click.echo("Nothing could be published; no feed was written.")
+    else:
+        feeds = Path(report.output_dir)
+        click.echo(
+            f"Feeds in {feeds}: {len(report.written)} written, "
+            f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
+        )
+        for path in report.written:
+            click.echo(f"  wrote {feeds / path}")
+    if report.problems:
+        click.echo("Problems:", err=True)
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+
+

@@ -1,0 +1,257 @@
+"""Settings: the site's ``_config.yml``, then ``publisher.toml``, then the environment.
+
+Precedence, lowest first:
+
+1. embedded defaults (everything works with no file at all);
+2. the Jekyll site's own ``_config.yml`` (title, description, url, baseurl,
+   timezone, lang, permalink, excerpt_separator, author), so nothing is
+   configured twice;
+3. publisher's TOML file: ``--config FILE``, else ``publisher.toml`` or
+   ``config/publisher.toml`` in the site folder;
+4. environment variables ``PUBLISHER_<SECTION>__<KEY>`` (a TOML value or a bare
+   string), e.g. ``PUBLISHER_FEEDS__LIMIT=50``.
+
+The result is a frozen, validated :class:`Settings`. An unknown key or a wrong
+type raises :class:`~publisher.errors.ConfigError` naming the key.
+
+>>> s = load_settings(Path("examples/site"))            # doctest: +SKIP
+>>> s.feeds.limit
+20
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import tzinfo
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from publisher.errors import ConfigError
+
+__all__ = [
+    "FeedSettings",
+    "PathSettings",
+    "Settings",
+    "SiteSettings",
+    "find_config_file",
+    "load_settings",
+]
+
+ENV_PREFIX = "PUBLISHER_"
+JEKYLL_KEYS = (
+    "title",
+    "description",
+    "url",
+    "baseurl",
+    "timezone",
+    "lang",
+    "permalink",
+    "excerpt_separator",
+    "author",
+)
+FeedFormat = Literal["atom", "rss", "json"]
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class SiteSettings(_Section):
+    """The blog itself; by default read from the site's ``_config.yml``."""
+
+    title: str = "Untitled blog"
+    description: str = ""
+    url: str = ""
+    baseurl: str = ""
+    timezone: str = "UTC"
+    lang: str = "en"
+    permalink: str = "date"
+    excerpt_separator: Annotated[str, msgspec.Meta(min_length=1)] = "\n\n"
+    author: str | None = None
+    posts_dir: str = "_posts"
+
+    @property
+    def tz(self) -> tzinfo:
+        """The site's timezone as a ``tzinfo`` (validated at load time)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def root_url(self) -> str:
+        """``url`` + ``baseurl`` without a trailing slash: ``https://x.org/blog``."""
+        return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        """The host name of ``url``, for ``tag:`` URIs."""
+        return urlsplit(self.url).hostname or "localhost"
+
+
+class FeedSettings(_Section):
+    """What ``publisher build`` writes."""
+
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
+    excerpt_length: Annotated[int, msgspec.Meta(ge=10, le=10_000)] = 120
+    content: Literal["full", "excerpt"] = "full"
+    categories: bool = True
+    tags: bool = True
+    formats: tuple[FeedFormat, ...] = ("atom", "rss", "json")
+    stylesheet: bool = True
+    dir: str = "feeds"
+    workers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
+
+
+class PathSettings(_Section):
+    """Where publisher keeps its own state (caches, database, outbox)."""
+
+    var: str = "var"
+
+
+class Settings(_Section):
+    """Every setting, validated. Build it with :func:`load_settings`."""
+
+    site: SiteSettings = SiteSettings()
+    feeds: FeedSettings = FeedSettings()
+    categories: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    paths: PathSettings = PathSettings()
+
+    def fingerprint(self) -> str:
+        """A short hash of every setting; caches are valid only for the same one."""
+        return hashlib.sha256(msgspec.json.encode(self)).hexdigest()[:16]
+
+
+def find_config_file(site_dir: Path) -> Path | None:
+    """The TOML file used when ``--config`` is not given, if there is one."""
+    for candidate in (site_dir / "publisher.toml", site_dir / "config" / "publisher.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(
+    site_dir: Path,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read and validate every setting for the site in ``site_dir``.
+
+    >>> load_settings(Path("examples/site")).site.lang      # doctest: +SKIP
+    'ja'
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {"site": _read_jekyll_config(site_dir)}
+    path = config_file or find_config_file(site_dir)
+    if path is not None:
+        _merge(data, _read_toml(path))
+    _merge(data, _read_environment(env))
+    settings = _convert(data)
+    _check(settings)
+    return settings
+
+
+def _read_jekyll_config(site_dir: Path) -> dict[str, Any]:
+    path = site_dir / "_config.yml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=yaml.CSafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        raise ConfigError(f"{path}:{line}", f"invalid YAML: {exc.problem}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(str(path), str(exc)) from exc
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), "expected a mapping of settings")
+    site = {key: raw[key] for key in JEKYLL_KEYS if raw.get(key) is not None}
+    author = site.get("author")
+    if isinstance(author, dict):  # Jekyll themes often use {name:, email:}
+        site["author"] = author.get("name")
+    return {k: v for k, v in site.items() if v is not None}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(str(path), "config file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"invalid TOML: {exc}") from exc
+
+
+def _read_environment(env: Mapping[str, str]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].partition("__")
+        if not section or not key:
+            raise ConfigError(name, "expected PUBLISHER_<SECTION>__<KEY>")
+        data.setdefault(section.lower(), {})[key.lower()] = _parse_env_value(raw)
+    return data
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> None:
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = dict(value) if isinstance(value, Mapping) else value
+
+
+_MSGSPEC_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+
+
+def _convert(data: dict[str, Any]) -> Settings:
+    try:
+        return msgspec.convert(data, Settings)
+    except msgspec.ValidationError as exc:
+        match = _MSGSPEC_PATH.match(str(exc))
+        assert match is not None
+        reason, path = match["reason"], (match["path"] or "").lstrip(".")
+        path = re.sub(r"\[(\d+)\]", r"[\1]", path)
+        unknown = re.match(r"Object contains unknown field `(.+)`", reason)
+        if unknown:
+            key = f"{path}.{unknown[1]}" if path else unknown[1]
+            raise ConfigError(key, "unknown key") from exc
+        raise ConfigError(path or "(top level)", reason) from exc
+
+
+def _check(settings: Settings) -> None:
+    site = settings.site
+    try:
+        ZoneInfo(site.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError("site.timezone", f"unknown timezone {site.timezone!r}") from exc
+    parts = urlsplit(site.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "site.url",
+            f"expected an absolute http(s) URL such as https://blog.example.com, got {site.url!r}"
+            " (set url in _config.yml or [site] url)",
+        )
+    for table in ("categories", "tags"):
+        for name, slug in getattr(settings, table).items():
+            if not slug or "/" in slug or "\\" in slug or slug.startswith("."):
+                raise ConfigError(
+                    f"{table}.{name}", f"{slug!r} is not a safe file name for a feed"
+                )

@@ -1,0 +1,71 @@
+"""Render the bodies of the posts that appear in some feed, and only those.
+
+A 50 KB post takes a few milliseconds to render and sanitise, so rendering all
+ten thousand posts of a large blog for feeds that show twenty each would be
+most of a build. Rendered HTML is cached per file (see
+:class:`~publisher.content.cache.HtmlCache`), and a cold batch is spread over
+the cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from html import escape
+from pathlib import Path
+
+from publisher.config import Settings
+from publisher.content.cache import HtmlCache
+from publisher.content.frontmatter import read_body
+from publisher.content.markup import render_markdown
+from publisher.errors import PostError
+from publisher.models import Post, Problem
+
+__all__ = ["render_bodies"]
+
+PARALLEL_MIN = 24
+
+
+def render_bodies(
+    posts: Sequence[Post], settings: Settings, cache: HtmlCache
+) -> tuple[dict[str, str], list[Problem]]:
+    """HTML of each post's body by post id, and a Problem for each body that could not be read.
+
+    A post whose body cannot be read is still published, with its excerpt as content.
+    """
+    html: dict[str, str] = {}
+    todo: list[Post] = []
+    for post in posts:
+        hit = cache.get(post)
+        if hit is None:
+            todo.append(post)
+        else:
+            html[post.id] = hit
+    problems: list[Problem] = []
+    for post, result in zip(todo, _render_all(todo, settings), strict=True):
+        if isinstance(result, Problem):
+            problems.append(result)
+            html[post.id] = f"<p>{escape(post.excerpt)}</p>"
+        else:
+            html[post.id] = result
+            cache.put(post, result)
+    return html, problems
+
+
+def _render_all(posts: list[Post], settings: Settings) -> list[str | Problem]:
+    workers = settings.feeds.workers or os.cpu_count() or 1
+    if workers > 1 and len(posts) >= PARALLEL_MIN:
+        from publisher.content.parallel import map_in_processes
+
+        return list(map_in_processes(_render_one, posts, settings, workers))
+    return [_render_one(post, settings) for post in posts]
+
+
+def _render_one(post: Post, settings: Settings) -> str | Problem:
+    try:
+        body = read_body(Path(post.source), post.body_offset)
+    except PostError as exc:
+        return Problem(path=post.path, line=exc.line, reason=exc.reason)
+    except OSError as exc:
+        return Problem(path=post.path, reason=f"cannot read the body: {exc}")
+    return render_markdown(body, post.url)

@@ -1,0 +1,137 @@
+"""Split a post file into its YAML front matter and body, keeping line numbers.
+
+Only the head of the file is read when that is enough (the front matter and,
+for posts without an excerpt, the first paragraphs), so that scanning ten
+thousand 50 KB posts does not read half a gigabyte. Parsing is
+python-frontmatter's YAML handler (PyYAML's C loader when available).
+
+A UTF-8 byte-order mark and CRLF line endings are accepted; bytes that are not
+UTF-8 are a :class:`~publisher.errors.PostError` with the line they are on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from frontmatter.default_handlers import YAMLHandler
+
+from publisher.errors import PostError
+
+__all__ = ["Head", "key_line", "read_body", "read_head"]
+
+HEAD_BYTES = 4096
+_HANDLER = YAMLHandler()
+_BOUNDARY: re.Pattern[str] = _HANDLER.FM_BOUNDARY
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The parsed front matter of one file and as much of its body as was read."""
+
+    meta: dict[str, Any]
+    front_matter: str
+    body: str
+    body_offset: int
+    complete: bool
+
+
+def read_head(path: Path, need_body: int = 0) -> Head:
+    """Read and parse the front matter of ``path``.
+
+    ``need_body`` asks for at least that many characters of body (or the whole
+    body if it is shorter); the rest of the file is left unread.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(HEAD_BYTES)
+        complete = len(data) < HEAD_BYTES
+        text = _decode(path, data, final=complete)
+        split = _split(text)
+        if split is None and not complete:
+            data += handle.read()
+            complete = True
+            text = _decode(path, data, final=True)
+            split = _split(text)
+        if split is not None and not complete and len(text) - split[1] < need_body:
+            # UTF-8 needs at most 4 bytes a character.
+            more = handle.read(need_body * 4)
+            complete = len(more) < need_body * 4
+            data += more
+            text = _decode(path, data, final=complete)
+    if not text.startswith("---"):
+        raise PostError(path, "no front matter: a post starts with a '---' line", line=1)
+    if split is None:
+        raise PostError(path, "front matter opened on line 1 is never closed by '---'", line=1)
+    front, offset = split
+    return Head(_load(path, front), front, text[offset:], offset, complete)
+
+
+def read_body(path: Path, offset: int) -> str:
+    """The whole body of ``path``, from ``offset`` (as returned in :class:`Head`)."""
+    data = path.read_bytes()
+    return _decode(path, data, final=True)[offset:]
+
+
+def key_line(front_matter: str, key: str) -> int | None:
+    """The 1-based file line of a top-level ``key:`` (the ``---`` is line 1)."""
+    match = re.search(rf"^{re.escape(key)}\s*:", front_matter, re.M)
+    return None if match is None else front_matter.count("\n", 0, match.start()) + 2
+
+
+def _decode(path: Path, data: bytes, final: bool) -> str:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    try:
+        text = decoder.decode(data, final=final)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PostError(
+            path,
+            f"not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded); save the file as UTF-8",
+            line=line,
+        ) from exc
+    if text.startswith(_BOM):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _split(text: str) -> tuple[str, int] | None:
+    """(front matter text, offset of the body) or None if the block is not closed."""
+    first = _BOUNDARY.match(text)
+    if first is None:
+        return None
+    start = text.find("\n", first.start())
+    if start < 0:
+        return None
+    closing = _BOUNDARY.search(text, start + 1)
+    if closing is None:
+        return None
+    end = closing.end()
+    if text.startswith("\n", end):
+        end += 1
+    return text[start + 1 : closing.start()], end
+
+
+def _load(path: Path, front: str) -> dict[str, Any]:
+    import yaml
+
+    try:
+        meta = _HANDLER.load(front)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 2 if mark is not None else 1
+        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise PostError(path, f"invalid YAML in front matter: {reason}", line=line) from exc
+    except yaml.YAMLError as exc:
+        raise PostError(path, f"invalid YAML in front matter: {exc}", line=1) from exc
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        kind = type(meta).__name__
+        raise PostError(path, f"front matter must be a mapping of keys, not a {kind}", line=2)
+    return meta

@@ -1,0 +1,85 @@
+"""Slugs, feed file names, ``tag:`` URIs and IRI percent-encoding.
+
+>>> slugify("Hello, World!")
+'hello-world'
+>>> feed_slug("投資分析", {})
+'投資分析'
+>>> feed_slug("投資分析", {"投資分析": "investment"})
+'investment'
+>>> tag_uri("blog.example.com", "2025-09-21", "韓国ai")
+'tag:blog.example.com,2025-09-21:%E9%9F%93%E5%9B%BDai'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from urllib.parse import quote
+
+from publisher.errors import SlugConflictError
+
+__all__ = ["feed_slug", "iri_to_uri", "slugify", "tag_uri", "unique_slugs"]
+
+# Jekyll's Utils.slugify: "default" keeps letters and digits, "pretty" also ._~!$&'()+,;=@
+_DEFAULT_RE = re.compile(r"[\W_]+")
+_PRETTY_RE = re.compile(r"[^\w._~!$&'()+,;=@]+|_+")
+_FEED_RE = re.compile(r"[^\w.-]+")
+_MAX_SLUG = 100
+
+
+def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
+    """Jekyll's slugify: runs of other characters become one ``-``."""
+    pattern = _PRETTY_RE if mode == "pretty" else _DEFAULT_RE
+    slug = pattern.sub("-", text).strip("-")
+    return slug if cased else slug.lower()
+
+
+def feed_slug(name: str, mapping: Mapping[str, str]) -> str:
+    """The file name (without ``.xml``) of a category or tag feed.
+
+    From the configured mapping if the name is there, else a safe form of the
+    name itself: Unicode letters and digits kept, never a path separator, never
+    a leading dot, so a slug cannot leave the output folder.
+    """
+    configured = mapping.get(name)
+    if configured is not None:
+        return _safe(configured)
+    return _safe(name.lower())
+
+
+def _safe(text: str) -> str:
+    slug = _FEED_RE.sub("-", text).strip("-.")
+    slug = re.sub(r"-{2,}", "-", slug)
+    if not slug:
+        slug = "x-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    if len(slug) > _MAX_SLUG:
+        slug = slug[:_MAX_SLUG].rstrip("-.") + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
+    return slug
+
+
+def unique_slugs(names: Iterable[str], mapping: Mapping[str, str]) -> dict[str, str]:
+    """Map every name to its feed slug; two names on one slug raise an error naming both."""
+    by_slug: dict[str, str] = {}
+    result: dict[str, str] = {}
+    for name in sorted(set(names)):
+        slug = feed_slug(name, mapping)
+        if slug in by_slug:
+            raise SlugConflictError(slug, (by_slug[slug], name))
+        by_slug[slug] = name
+        result[name] = slug
+    return result
+
+
+def tag_uri(domain: str, day: str, specific: str) -> str:
+    """An RFC 4151 ``tag:`` URI: ``tag:<domain>,<YYYY-MM-DD>:<specific>``."""
+    return f"tag:{domain},{day}:{quote(specific, safe='/-._~!$&()*+,;=:@')}"
+
+
+def iri_to_uri(iri: str) -> str:
+    """Percent-encode what a URI may not hold (non-ASCII, spaces), keep the rest.
+
+    >>> iri_to_uri("https://x.org/投資/a b.html?q=1#f")
+    'https://x.org/%E6%8A%95%E8%B3%87/a%20b.html?q=1#f'
+    """
+    return quote(iri, safe="/:?#[]@!$&'()*+,;=-._~%")

@@ -1,0 +1,41 @@
+"""Spread independent, CPU-bound work over the machine's cores.
+
+Worker processes are forked (cheap on Linux, and they inherit the settings and
+imported modules); where fork is not available the work runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+__all__ = ["map_in_processes"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_shared: dict[str, Any] = {}
+
+
+def _call(item: Any) -> Any:
+    return _shared["fn"](item, _shared["context"])
+
+
+def map_in_processes(
+    fn: Callable[[T, Any], R], items: Sequence[T], context: Any, workers: int
+) -> Iterator[R]:
+    """``fn(item, context)`` for every item, in order, over ``workers`` processes."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        for item in items:
+            yield fn(item, context)
+        return
+    _shared.update(fn=fn, context=context)
+    chunk = max(1, len(items) // (workers * 8))
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            yield from pool.map(_call, items, chunksize=chunk)
+    finally:
+        _shared.clear()

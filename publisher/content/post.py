@@ -1,0 +1,133 @@
+"""Front matter → :class:`~publisher.models.Post`: Jekyll's rules, one file at a time.
+
+Pure apart from reading the one file it is given. Any reason not to publish
+the post is a :class:`~publisher.errors.PostError` with the path and line.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from publisher.config import Settings
+from publisher.content.dates import date_from_filename, parse_date
+from publisher.content.excerpt import derive_excerpt
+from publisher.content.frontmatter import Head, key_line, read_head
+from publisher.content.ids import iri_to_uri, tag_uri
+from publisher.content.markup import strip_xml_illegal
+from publisher.content.permalink import post_path
+from publisher.errors import PostError
+from publisher.models import Post
+
+__all__ = ["DRAFT", "parse_post", "post_slug"]
+
+DRAFT = "draft"
+# Enough body to find the first paragraph (and a title line before it) in most posts.
+_EXCERPT_CHARS = 3000
+
+
+def post_slug(filename: str) -> str:
+    """The slug part of a Jekyll post file name: ``2025-09-21-hello.md`` → ``hello``."""
+    stem = filename.rsplit(".", 1)[0] if "." in filename else filename
+    return stem[11:] if len(stem) > 11 else stem
+
+
+def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") -> Post | str:
+    """Read one post file; return its :class:`Post`, or ``DRAFT`` for ``published: false``."""
+    head = read_head(path)
+    meta = head.meta
+    if not _text(meta.get("excerpt")) and not head.complete:
+        head = read_head(path, need_body=_EXCERPT_CHARS)
+    if meta.get("published") is False:
+        return DRAFT
+    title = _text(meta.get("title"))
+    if not title:
+        raise PostError(path, "no title in front matter", line=key_line(head.front_matter, "title") or 1)
+    site = settings.site
+    date = _date(path, head, "date", settings) or date_from_filename(path.name, site.tz)
+    if date is None:
+        raise PostError(path, "no date: neither a date key nor a YYYY-MM-DD- file name", line=1)
+    updated = _date(path, head, "last_modified_at", settings) or date
+    slug = _text(meta.get("slug")) or post_slug(path.name)
+    categories = _names(meta.get("categories")) + _names(meta.get("category"), split=False)
+    tags = _names(meta.get("tags")) + _names(meta.get("tag"), split=False)
+    categories, tags = _unique(categories), _unique(tags)
+    local = date.astimezone(site.tz)
+    pattern = _text(meta.get("permalink")) or site.permalink
+    url = site.root_url + post_path(pattern, local, categories, slug)
+    return Post(
+        source=str(path),
+        path=relpath,
+        title=title,
+        date=date,
+        updated=max(updated, date),
+        slug=slug,
+        url=iri_to_uri(url),
+        id=_text(meta.get("id")) or tag_uri(site.domain, local.strftime("%Y-%m-%d"), slug),
+        categories=categories,
+        tags=tags,
+        author=_author(meta.get("author")) or site.author,
+        excerpt=_excerpt(head, title, settings),
+        reading_time=_reading_time(meta.get("reading_time")),
+        body_offset=head.body_offset,
+        stamp=stamp,
+    )
+
+
+def _date(path: Path, head: Head, key: str, settings: Settings) -> datetime | None:
+    value = head.meta.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        return parse_date(value, settings.site.tz)
+    except ValueError as exc:
+        raise PostError(path, f"{key}: {exc}", line=key_line(head.front_matter, key)) from exc
+
+
+def _excerpt(head: Head, title: str, settings: Settings) -> str:
+    given = _text(head.meta.get("excerpt"))
+    if given:
+        return " ".join(given.split())
+    separator = settings.site.excerpt_separator
+    return derive_excerpt(head.body, title, separator, settings.feeds.excerpt_length)
+
+
+def _text(value: object) -> str:
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return strip_xml_illegal(str(value)).strip()
+
+
+def _names(value: object, split: bool = True) -> tuple[str, ...]:
+    # Jekyll: a list, or a space-separated string ("categories: a b").
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        items = [_text(v) for v in value]
+    else:
+        text = _text(value)
+        items = text.split() if split else [text]
+    return tuple(item for item in items if item)
+
+
+def _unique(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(names))
+
+
+def _author(value: object) -> str:
+    if isinstance(value, dict):
+        return _text(value.get("name"))
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value if _text(v))
+    return _text(value)
+
+
+def _reading_time(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        return None
+    return minutes if minutes > 0 else None

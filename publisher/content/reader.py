@@ -1,0 +1,172 @@
+"""read_posts: a Jekyll ``_posts`` folder → published Posts and reported Problems.
+
+Like Jekyll, only files named ``YYYY-MM-DD-title.EXT`` are posts (others are
+ignored), ``published: false`` posts are skipped, and posts dated after
+``now`` wait. One bad file is one :class:`~publisher.models.Problem`; every
+other post is still read. Parsed posts are cached (see
+:mod:`publisher.content.cache`), and a cold read of many files is spread over
+the machine's cores.
+
+>>> result = read_posts(Path("examples/site"), settings, now)   # doctest: +SKIP
+>>> len(result.posts), [str(p) for p in result.problems]        # doctest: +SKIP
+(14, ['_posts/2025-09-30-broken-front-matter.md:4: invalid YAML ...'])
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from publisher.config import Settings
+from publisher.content.cache import CacheEntry, load_posts_cache, save_posts_cache
+from publisher.content.post import parse_post
+from publisher.errors import PostError
+from publisher.models import Post, Problem
+
+__all__ = ["ReadResult", "read_posts", "scan_posts"]
+
+POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-.+\.(?:md|markdown|mkd|mkdn|mdown|html)$", re.I)
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_MIN = 200
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """Everything one read of the posts folder found."""
+
+    posts: tuple[Post, ...]
+    """Published posts, newest first (ties broken by path)."""
+    problems: tuple[Problem, ...]
+    scheduled: tuple[Post, ...]
+    """Posts dated after ``now``, soonest first."""
+    files: int
+    drafts: int
+    parsed: int
+    """Files actually parsed this time (the rest came from the cache)."""
+
+
+def scan_posts(posts_dir: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """Every post file under ``posts_dir`` (recursively) with its stat, in a stable order."""
+    stack = [posts_dir]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.name.startswith((".", "_", "#", "~")):
+                continue
+            if entry.is_dir():
+                stack.append(Path(entry.path))
+            elif POST_NAME.match(entry.name) and entry.is_file():
+                yield Path(entry.path), entry.stat()
+
+
+def read_posts(
+    site_dir: Path,
+    settings: Settings,
+    now: datetime,
+    cache_file: Path | None = None,
+) -> ReadResult:
+    """Read every post of the site; see the module docstring for the rules."""
+    site_dir = site_dir.resolve()
+    fingerprint = settings.fingerprint()
+    cached = load_posts_cache(cache_file, fingerprint) if cache_file else {}
+    entries: dict[str, CacheEntry] = {}
+    todo: list[tuple[str, str, str]] = []
+    for path, stat in scan_posts(site_dir / settings.site.posts_dir):
+        key, stamp = str(path), f"{stat.st_size}-{stat.st_mtime_ns}"
+        hit = cached.get(key)
+        if hit is not None and hit.stamp == stamp:
+            entries[key] = hit
+        else:
+            todo.append((key, path.relative_to(site_dir).as_posix(), stamp))
+    for key, entry in _parse_all(todo, settings):
+        entries[key] = entry
+    if cache_file is not None and (todo or len(entries) != len(cached)):
+        save_posts_cache(cache_file, fingerprint, entries)
+    return _collect(entries, now, len(todo))
+
+
+def _collect(entries: dict[str, CacheEntry], now: datetime, parsed: int) -> ReadResult:
+    posts: list[Post] = []
+    scheduled: list[Post] = []
+    problems: list[Problem] = []
+    drafts = 0
+    for entry in entries.values():
+        if entry.problem is not None:
+            problems.append(entry.problem)
+        elif entry.post is None:
+            drafts += 1
+        elif entry.post.date > now:
+            scheduled.append(entry.post)
+        else:
+            posts.append(entry.post)
+    posts.sort(key=lambda p: (p.date, p.path), reverse=True)
+    unique, clashes = _unique_ids(posts)
+    scheduled.sort(key=lambda p: (p.date, p.path))
+    problems.sort(key=lambda p: (p.path, p.line or 0))
+    return ReadResult(
+        posts=tuple(unique),
+        problems=tuple(problems + clashes),
+        scheduled=tuple(scheduled),
+        files=len(entries),
+        drafts=drafts,
+        parsed=parsed,
+    )
+
+
+def _unique_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
+    """Never two entries with one id: later duplicates (oldest first, then path) get a suffix."""
+    seen: dict[str, str] = {}
+    renamed: dict[str, str] = {}
+    clashes: list[Problem] = []
+    for post in sorted(posts, key=lambda p: (p.date, p.path)):
+        if post.id not in seen:
+            seen[post.id] = post.path
+            continue
+        n = 2
+        while f"{post.id}-{n}" in seen:
+            n += 1
+        new_id = f"{post.id}-{n}"
+        seen[new_id] = post.path
+        renamed[post.path] = new_id
+        if not post.id.startswith("tag:"):
+            reason = f"id {post.id!r} is also used by {seen[post.id]}; published as {new_id!r}"
+            clashes.append(Problem(path=post.path, reason=reason))
+    if not renamed:
+        return posts, clashes
+    fixed = [msgspec.structs.replace(p, id=renamed[p.path]) if p.path in renamed else p for p in posts]
+    return fixed, clashes
+
+
+def _parse_all(
+    todo: list[tuple[str, str, str]], settings: Settings
+) -> Iterator[tuple[str, CacheEntry]]:
+    workers = settings.feeds.workers or os.cpu_count() or 1
+    if workers > 1 and len(todo) >= PARALLEL_MIN:
+        from publisher.content.parallel import map_in_processes
+
+        yield from map_in_processes(_parse_one, todo, settings, workers)
+    else:
+        for item in todo:
+            yield _parse_one(item, settings)
+
+
+def _parse_one(item: tuple[str, str, str], settings: Settings) -> tuple[str, CacheEntry]:
+    key, relpath, stamp = item
+    try:
+        post = parse_post(Path(key), relpath, settings, stamp)
+    except PostError as exc:
+        problem = Problem(path=relpath, line=exc.line, reason=exc.reason)
+        return key, CacheEntry(stamp, problem=problem)
+    except OSError as exc:
+        return key, CacheEntry(stamp, problem=Problem(path=relpath, reason=f"cannot read: {exc}"))
+    return key, CacheEntry(stamp, post=post if isinstance(post, Post) else None)

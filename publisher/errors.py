@@ -1,0 +1,74 @@
+"""The exception tree of publisher.
+
+Every error publisher raises on purpose derives from :class:`PublisherError`, so
+the edges (CLI, web) translate exactly one type into an exit code or an HTTP
+status. Errors carry their context as attributes, not only in the message::
+
+    PublisherError
+    ├── ConfigError            .key, .reason        (bad setting, bad _config.yml)
+    ├── PostError              .path, .line, .reason (one unreadable post)
+    ├── SlugConflictError      .slug, .names         (two names, one feed file)
+    └── OutputError            .path, .reason        (a feed could not be written)
+
+A ``PostError`` is normally not raised to the caller: the reader turns it into a
+:class:`publisher.models.Problem` and goes on with the other posts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "ConfigError",
+    "OutputError",
+    "PostError",
+    "PublisherError",
+    "SlugConflictError",
+]
+
+
+class PublisherError(Exception):
+    """Root of every error publisher raises on purpose."""
+
+
+class ConfigError(PublisherError):
+    """A setting is missing, unknown or of the wrong type.
+
+    >>> str(ConfigError("feeds.limit", "expected an integer, got 'ten'"))
+    "feeds.limit: expected an integer, got 'ten'"
+    """
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key}: {reason}")
+
+
+class PostError(PublisherError):
+    """One post cannot be published: its path, the 1-based line and why."""
+
+    def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line else str(self.path)
+        super().__init__(f"{where}: {reason}")
+
+
+class SlugConflictError(PublisherError):
+    """Two category or tag names would be written to the same feed file."""
+
+    def __init__(self, slug: str, names: tuple[str, ...]) -> None:
+        self.slug = slug
+        self.names = names
+        joined = " and ".join(repr(n) for n in names)
+        super().__init__(f"{joined} both map to the feed slug {slug!r}")
+
+
+class OutputError(PublisherError):
+    """A file under the output folder could not be written."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
