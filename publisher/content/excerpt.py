@@ -52,7 +52,7 @@ def _repeats_title(line: str, title: str) -> bool:
     a, b = _normalize(_HEADING.sub("", line)), _normalize(title)
     if not a or not b:
         return False
-    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.85
+    return a == b or SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _normalize(text: str) -> str:

@@ -123,7 +123,12 @@ def _load(path: Path, front: str) -> dict[str, Any]:
     try:
         meta = _HANDLER.load(front)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # Where PyYAML noticed the problem, except for an unclosed bracket or
+        # quote: it is noticed lines later, and where it opened is the line to fix.
+        mark = exc.problem_mark
+        opened = any(word in (exc.context or "") for word in ("flow", "quoted", "scanning a"))
+        if exc.context_mark is not None and (mark is None or opened):
+            mark = exc.context_mark
         line = mark.line + 2 if mark is not None else 1
         reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise PostError(path, f"invalid YAML in front matter: {reason}", line=line) from exc

@@ -27,7 +27,6 @@ __all__ = ["markdown_to_text", "render_markdown", "strip_xml_illegal"]
 
 # XML 1.0 §2.2 Char production: everything else must go, or the feed is not XML.
 _XML_ILLEGAL = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_TAG = re.compile(r"<[^>]*>")
 _EXTRA_TAGS = {"section", "source", "video", "audio", "picture"}
 _ATTRIBUTES: dict[str, set[str]] = {
     "*": {"id", "title", "lang", "dir"},
@@ -82,6 +81,8 @@ def markdown_to_text(text: str) -> str:
     >>> markdown_to_text("A **bold** [link](https://x.org) &amp; <b>tag</b>\\nnext")
     'A bold link & tag next'
     """
+    import nh3
+
     html = _markdown().render(strip_xml_illegal(text))
-    plain = unescape(_TAG.sub("", html))
+    plain = unescape(nh3.clean(html, tags=set(), clean_content_tags={"script", "style"}))
     return " ".join(plain.split())

@@ -1,0 +1,97 @@
+from pathlib import Path
+
+import pytest
+
+from publisher.config import load_settings
+from publisher.errors import ConfigError
+
+
+def test_defaults_come_from_jekyll_config(site: Path) -> None:
+    s = load_settings(site, environ={})
+    assert s.site.title == "テストブログ"
+    assert s.site.timezone == "Asia/Tokyo"
+    assert s.site.lang == "ja"
+    assert s.site.permalink == "date"
+    assert s.site.excerpt_separator == "\n\n"
+    assert s.feeds.limit == 20
+    assert s.feeds.formats == ("atom", "rss", "json")
+
+
+def test_jekyll_author_mapping_and_extra_keys_are_fine(site: Path) -> None:
+    (site / "_config.yml").write_text(
+        "url: https://x.org\nbaseurl: /blog/\nauthor: {name: 編集部, email: a@x.org}\n"
+        "plugins: [jekyll-feed]\nmarkdown: kramdown\n",
+        encoding="utf-8",
+    )
+    s = load_settings(site, environ={})
+    assert s.site.author == "編集部"
+    assert s.site.root_url == "https://x.org/blog"
+
+
+def test_toml_overrides_jekyll_and_env_overrides_toml(site: Path) -> None:
+    (site / "publisher.toml").write_text(
+        '[site]\ntitle = "From TOML"\n[feeds]\nlimit = 5\n[categories]\n"投資分析" = "investment"\n',
+        encoding="utf-8",
+    )
+    s = load_settings(site, environ={"PUBLISHER_FEEDS__LIMIT": "7", "PUBLISHER_FEEDS__TAGS": "false"})
+    assert s.site.title == "From TOML"
+    assert s.feeds.limit == 7
+    assert s.feeds.tags is False
+    assert s.categories == {"投資分析": "investment"}
+
+
+def test_config_dir_file_is_found(site: Path) -> None:
+    (site / "config").mkdir()
+    (site / "config" / "publisher.toml").write_text("[feeds]\nlimit = 3\n", encoding="utf-8")
+    assert load_settings(site, environ={}).feeds.limit == 3
+
+
+def test_explicit_config_file(site: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text("[feeds]\ncontent = 'excerpt'\n", encoding="utf-8")
+    assert load_settings(site, other, environ={}).feeds.content == "excerpt"
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "key", "reason"),
+    [
+        ("[feeds]\nlimt = 5\n", {}, "feeds.limt", "unknown key"),
+        ("[feeds]\nlimit = 'ten'\n", {}, "feeds.limit", "Expected `int`, got `str`"),
+        ("[feeds]\nlimit = 0\n", {}, "feeds.limit", ">= 1"),
+        ("[feeds]\ncontent = 'some'\n", {}, "feeds.content", "Invalid enum value 'some'"),
+        ("[feeds]\nformats = ['atom', 'opml']\n", {}, "feeds.formats[1]", "Invalid enum value"),
+        ("[site]\ntimezone = 'Mars/Olympus'\n", {}, "site.timezone", "unknown timezone"),
+        ("[site]\nurl = 'blog.example.com'\n", {}, "site.url", "absolute http(s) URL"),
+        ("[categories]\n'投資' = '../up'\n", {}, "categories.投資", "not a safe file name"),
+        ("[nonsense]\nx = 1\n", {}, "nonsense", "unknown key"),
+        ("", {"PUBLISHER_FEEDS__LIMIT": "many"}, "feeds.limit", "Expected `int`, got `str`"),
+        ("", {"PUBLISHER_NOPE__X": "1"}, "nope", "unknown key"),
+    ],
+)
+def test_bad_settings_name_the_key(
+    site: Path, toml: str, env: dict[str, str], key: str, reason: str
+) -> None:
+    (site / "publisher.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(site, environ=env)
+    assert info.value.key == key
+    assert reason in info.value.reason
+
+
+def test_broken_toml_names_the_file_and_line(site: Path) -> None:
+    (site / "publisher.toml").write_text("[feeds\nlimit = 1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"publisher.toml.*line 1"):
+        load_settings(site, environ={})
+
+
+def test_broken_jekyll_config_names_the_line(site: Path) -> None:
+    (site / "_config.yml").write_text("title: x\nurl: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"_config.yml:\d"):
+        load_settings(site, environ={})
+
+
+def test_fingerprint_changes_with_any_setting(site: Path) -> None:
+    a = load_settings(site, environ={})
+    b = load_settings(site, environ={"PUBLISHER_FEEDS__EXCERPT_LENGTH": "50"})
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == load_settings(site, environ={}).fingerprint()
