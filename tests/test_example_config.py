@@ -1,0 +1,28 @@
+"""config/publisher.example.toml documents every key with its real default."""
+
+import tomllib
+from pathlib import Path
+
+import msgspec
+
+from publisher.config import Settings
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "publisher.example.toml"
+
+
+def test_example_config_is_valid_and_shows_the_defaults() -> None:
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    settings = msgspec.convert(data, Settings)
+    defaults = Settings()
+    for section in ("feeds", "paths"):
+        assert getattr(settings, section) == getattr(defaults, section)
+    site = msgspec.structs.asdict(settings.site)
+    assert site == {**msgspec.structs.asdict(defaults.site)}
+
+
+def test_example_config_mentions_every_key() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section in ("site", "feeds", "paths"):
+        assert f"[{section}]" in text
+        for key in msgspec.structs.asdict(getattr(Settings(), section)):
+            assert f"\n{key} = " in text or f"\n# {key} = " in text, f"{section}.{key}"

@@ -1,0 +1,59 @@
+"""The first customer's real posts (../shared/sample-posts), read in place, never copied into the repo."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import feedparser
+import yaml
+
+from publisher.app import BuildRequest, build_feeds
+from publisher.content.ids import feed_slug
+
+
+def _jekyll_name(path: Path) -> str:
+    front = path.read_text(encoding="utf-8").split("---", 2)[1]
+    day = re.search(r"^date:\s*\"?(\d{4}-\d{2}-\d{2})", front, re.M)
+    assert day, path
+    return f"{day[1]}-{path.stem}.md"
+
+
+def test_every_sample_post_is_published_in_its_category_feed(
+    site: Path, sample_posts: list[Path], now: datetime
+) -> None:
+    for path in sample_posts:
+        shutil.copyfile(path, site / "_posts" / _jekyll_name(path))
+    out = site.parent / "out"
+    report = build_feeds(BuildRequest(site_dir=site, output_dir=out, now=now))
+    assert report.problems == ()
+    assert report.published == len(sample_posts) == report.files
+    for path in sample_posts:
+        meta = yaml.safe_load(path.read_text(encoding="utf-8").split("---", 2)[1])
+        (category,) = meta["categories"]
+        feed = feedparser.parse((out / "feeds/categories" / f"{feed_slug(category, {})}.xml").read_bytes())
+        assert not feed.bozo
+        entry = next(e for e in feed.entries if e.title == meta["title"])
+        # The date exactly as the post says it, offset included.
+        day, time, offset = meta["date"].split()
+        assert entry.published == f"{day}T{time}{offset[:3]}:{offset[3:]}"
+        assert entry.summary == meta["excerpt"]
+        assert [t.term for t in entry.tags] == [category, *meta["tags"]]
+        assert entry.author == meta["author"]
+        assert len(entry.content[0].value) > 10_000  # the long body, rendered
+
+
+def test_sample_post_dates_land_in_jekyll_urls_in_tokyo_time(
+    site: Path, sample_posts: list[Path], now: datetime
+) -> None:
+    for path in sample_posts:
+        shutil.copyfile(path, site / "_posts" / _jekyll_name(path))
+    out = site.parent / "out"
+    build_feeds(BuildRequest(site_dir=site, output_dir=out, now=now))
+    feed = feedparser.parse((out / "feeds/atom.xml").read_bytes())
+    for entry in feed.entries:
+        published = datetime.fromisoformat(entry.published)
+        local = published.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+        assert f"/{local:%Y/%m/%d}/" in entry.link
