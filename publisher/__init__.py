@@ -11,16 +11,16 @@ The public API is small; the CLI and web console are built on it::
 
 __version__ = "0.1.0"
 
-from publisher.app import BuildReport, BuildRequest, build_feeds  # noqa: E402
-from publisher.config import Settings, load_settings  # noqa: E402
-from publisher.errors import (  # noqa: E402
+from publisher.app import BuildReport, BuildRequest, build_feeds
+from publisher.config import Settings, load_settings
+from publisher.errors import (
     ConfigError,
     OutputError,
     PostError,
     PublisherError,
     SlugConflictError,
 )
-from publisher.models import Post, Problem  # noqa: E402
+from publisher.models import Post, Problem
 
 __all__ = [
     "BuildReport",

@@ -12,7 +12,7 @@ stages; this module wires them together and does the I/O last.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,7 @@ def load_site_settings(site_dir: Path, config_file: Path | None = None) -> Setti
 def build_feeds(request: BuildRequest) -> BuildReport:
     """Read the posts and write every feed whose bytes changed."""
     settings = request.settings or load_settings(request.site_dir, request.config_file)
-    now = request.now or datetime.now(timezone.utc)
+    now = request.now or datetime.now(UTC)
     var = Path(settings.paths.var) / "cache"
     output_dir = request.output_dir.resolve()
     read = read_posts(request.site_dir, settings, now, cache_file=var / "posts.json")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,12 +22,10 @@ __all__ = ["main"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class PublisherFailure(click.ClickException):
-    """A core error as the CLI shows it; configuration errors exit with status 2."""
+class ConfigFailure(click.ClickException):
+    """Invalid settings or options: nothing was done (exit status 2)."""
 
-    def __init__(self, error: PublisherError) -> None:
-        super().__init__(str(error))
-        self.exit_code = 2 if isinstance(error, ConfigError) else 1
+    exit_code = 2
 
 
 def _translate_errors(func: F) -> F:
@@ -36,8 +33,10 @@ def _translate_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise ConfigFailure(str(exc)) from exc
         except PublisherError as exc:
-            raise PublisherFailure(exc) from exc
+            raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -63,7 +62,7 @@ def _site_options(func: F) -> F:
         show_default="the current folder",
         help="The Jekyll site: the folder with _config.yml and _posts/.",
     )(func)
-    return func
+    return func  # noqa: RET504
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -145,5 +144,3 @@ def _print_report(report: app.BuildReport) -> None:
         click.echo("Problems:", err=True)
         for problem in report.problems:
             click.echo(f"  {problem}", err=True)
-
-

@@ -60,11 +60,7 @@ JEKYLL_KEYS = (
 FeedFormat = Literal["atom", "rss", "json"]
 
 
-class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    pass
-
-
-class SiteSettings(_Section):
+class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The blog itself; by default read from the site's ``_config.yml``."""
 
     title: str = "Untitled blog"
@@ -94,7 +90,7 @@ class SiteSettings(_Section):
         return urlsplit(self.url).hostname or "localhost"
 
 
-class FeedSettings(_Section):
+class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What ``publisher build`` writes."""
 
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
@@ -108,13 +104,13 @@ class FeedSettings(_Section):
     workers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
 
 
-class PathSettings(_Section):
+class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Where publisher keeps its own state (caches, database, outbox)."""
 
     var: str = "var"
 
 
-class Settings(_Section):
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every setting, validated. Build it with :func:`load_settings`."""
 
     site: SiteSettings = SiteSettings()
@@ -252,6 +248,4 @@ def _check(settings: Settings) -> None:
     for table in ("categories", "tags"):
         for name, slug in getattr(settings, table).items():
             if not slug or "/" in slug or "\\" in slug or slug.startswith("."):
-                raise ConfigError(
-                    f"{table}.{name}", f"{slug!r} is not a safe file name for a feed"
-                )
+                raise ConfigError(f"{table}.{name}", f"{slug!r} is not a safe file name for a feed")

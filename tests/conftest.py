@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ EXAMPLE_SITE = ROOT / "examples" / "site"
 SAMPLE_POSTS = ROOT.parent / "shared" / "sample-posts"
 GOLDEN = ROOT / "tests" / "golden"
 # A fixed "now" for every test: after all example posts, before the future one.
-NOW = datetime(2025, 11, 20, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 11, 20, 0, 0, tzinfo=UTC)
 
 CONFIG_YML = """\
 title: テストブログ

@@ -17,7 +17,9 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def _build(site: Path, now: datetime, **kwargs: object):  # type: ignore[no-untyped-def]
-    return build_feeds(BuildRequest(site_dir=site, output_dir=site.parent / "out", now=now, **kwargs))  # type: ignore[arg-type]
+    return build_feeds(
+        BuildRequest(site_dir=site, output_dir=site.parent / "out", now=now, **kwargs)
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def blog(site: Path, write_post: Callable[..., Path]) -> Path:
 def test_every_feed_parses_back_without_errors(blog: Path, now: datetime) -> None:
     report = _build(blog, now)
     assert report.exit_code == 1
-    assert [str(p) for p in report.problems][0].startswith("_posts/2025-09-30-broken.md:3: invalid YAML")
+    assert str(report.problems[0]).startswith("_posts/2025-09-30-broken.md:3: invalid YAML")
     out = blog.parent / "out" / "feeds"
     xml_files = sorted(out.rglob("*.xml"))
     assert {p.relative_to(out).as_posix() for p in xml_files} == {
@@ -69,7 +71,10 @@ def test_atom_entry_fields(blog: Path, now: datetime) -> None:
     assert entry.published == "2025-09-21T02:15:11+00:00"
     assert entry.updated == "2025-09-21T02:15:11+00:00"
     assert entry.id == "tag:blog.example.com,2025-09-21:korea-ai"
-    assert entry.link == "https://blog.example.com/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/21/korea-ai.html"
+    assert (
+        entry.link
+        == "https://blog.example.com/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/21/korea-ai.html"
+    )
     assert entry.summary == "韓国AIについて詳細に分析します。"
     assert entry.author == "テスト編集部"
     assert [t.term for t in entry.tags] == ["投資分析", "AI", "投資"]
@@ -77,7 +82,10 @@ def test_atom_entry_fields(blog: Path, now: datetime) -> None:
     assert "<h3>見出し</h3>" in html
     assert 'href="https://blog.example.com/2025/09/01/hello.html"' in html
     links = {link.rel: link.href for link in feed.feed.links}
-    assert links["self"] == "https://blog.example.com/feeds/categories/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90.xml"
+    assert (
+        links["self"]
+        == "https://blog.example.com/feeds/categories/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90.xml"
+    )
 
 
 def test_atom_document_details(blog: Path, now: datetime) -> None:
@@ -90,7 +98,10 @@ def test_atom_document_details(blog: Path, now: datetime) -> None:
     root = etree.fromstring(data)
     assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "ja"
     entries = root.findall(f"{ATOM}entry")
-    assert [e.findtext(f"{ATOM}title") for e in entries] == ["韓国AI、世界3位", "Hello & welcome <3"]
+    assert [e.findtext(f"{ATOM}title") for e in entries] == [
+        "韓国AI、世界3位",
+        "Hello & welcome <3",
+    ]
     hello = entries[1]
     assert "<script" not in hello.findtext(f"{ATOM}content")
     assert hello.findtext(f"{ATOM}summary") == "First paragraph with text."
@@ -165,7 +176,9 @@ def test_a_feed_that_no_longer_exists_is_removed(blog: Path, now: datetime) -> N
     assert not (blog.parent / "out/feeds/categories/engineering.xml").exists()
 
 
-def test_future_post_appears_when_its_time_comes(blog: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_future_post_appears_when_its_time_comes(
+    blog: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("2025-12-24-xmas.md", "title: Xmas\ndate: 2025-12-24 09:00 +0900")
     early = _build(blog, now)
     assert early.scheduled == 1 and early.next_due is not None
@@ -181,7 +194,9 @@ def test_strict_writes_nothing(blog: Path, now: datetime) -> None:
     assert not (blog.parent / "out").exists()
 
 
-def test_nothing_publishable_exits_2_and_writes_nothing(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_nothing_publishable_exits_2_and_writes_nothing(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("2025-09-30-broken.md", "title: [")
     report = _build(site, now)
     assert report.exit_code == 2 and report.written == ()

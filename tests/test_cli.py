@@ -19,12 +19,20 @@ from publisher.cli import main
 SCRIPT = Path(sys.executable).with_name("publisher")
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "publisher"]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     full_env.update(env or {})
     return subprocess.run(
-        [*command, *args], cwd=cwd, capture_output=True, text=True, env=full_env, timeout=120, check=False
+        [*command, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -44,7 +52,9 @@ def test_build_exit_0_and_report(cli_site: Path) -> None:
     assert "0 written, 6 unchanged" in again.stdout
 
 
-def test_build_exit_1_reports_path_line_reason_on_stderr(cli_site: Path, write_post: Callable[..., Path]) -> None:
+def test_build_exit_1_reports_path_line_reason_on_stderr(
+    cli_site: Path, write_post: Callable[..., Path]
+) -> None:
     write_post("2025-09-02-bad.md", 'title: "unclosed')
     result = _run("build", "--site", "site", cwd=cli_site.parent)
     assert result.returncode == 1
@@ -59,11 +69,15 @@ def test_build_json_report(cli_site: Path, write_post: Callable[..., Path]) -> N
     report = json.loads(result.stdout)
     assert report["exit_code"] == 1
     assert report["posts"]["published"] == 1
-    assert report["problems"] == [{"path": "_posts/2025-09-02-bad.md", "line": 1, "reason": "no title in front matter"}]
+    assert report["problems"] == [
+        {"path": "_posts/2025-09-02-bad.md", "line": 1, "reason": "no title in front matter"}
+    ]
     assert "feeds/atom.xml" in report["feeds"]["written"]
 
 
-def test_build_strict_exit_2_writes_nothing(cli_site: Path, write_post: Callable[..., Path]) -> None:
+def test_build_strict_exit_2_writes_nothing(
+    cli_site: Path, write_post: Callable[..., Path]
+) -> None:
     write_post("2025-09-02-bad.md", "title: [")
     result = _run("build", "--site", "site", "--strict", cwd=cli_site.parent)
     assert result.returncode == 2
@@ -79,7 +93,9 @@ def test_bad_config_exit_2_names_the_key(cli_site: Path) -> None:
 
 
 def test_env_override_is_validated_too(cli_site: Path) -> None:
-    result = _run("build", "--site", "site", cwd=cli_site.parent, env={"PUBLISHER_FEEDS__LIMT": "3"})
+    result = _run(
+        "build", "--site", "site", cwd=cli_site.parent, env={"PUBLISHER_FEEDS__LIMT": "3"}
+    )
     assert result.returncode == 2
     assert "feeds.limt: unknown key" in result.stderr
 
@@ -98,7 +114,10 @@ def test_default_site_is_the_current_folder(cli_site: Path) -> None:
 
 def test_python_dash_m_and_version() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "publisher", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "publisher", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
     assert result.stdout.strip() == f"publisher, version {__version__}"

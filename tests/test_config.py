@@ -33,7 +33,9 @@ def test_toml_overrides_jekyll_and_env_overrides_toml(site: Path) -> None:
         '[site]\ntitle = "From TOML"\n[feeds]\nlimit = 5\n[categories]\n"投資分析" = "investment"\n',
         encoding="utf-8",
     )
-    s = load_settings(site, environ={"PUBLISHER_FEEDS__LIMIT": "7", "PUBLISHER_FEEDS__TAGS": "false"})
+    s = load_settings(
+        site, environ={"PUBLISHER_FEEDS__LIMIT": "7", "PUBLISHER_FEEDS__TAGS": "false"}
+    )
     assert s.site.title == "From TOML"
     assert s.feeds.limit == 7
     assert s.feeds.tags is False

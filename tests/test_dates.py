@@ -47,7 +47,7 @@ def test_parse_date(value: object, tz: ZoneInfo, expected: str) -> None:
     ["next tuesday", "2025-13-01", "2025-02-30 10:00", "21/09/2025", "", "2025-09-21 25:00", 42],
 )
 def test_parse_date_rejects(value: object) -> None:
-    with pytest.raises(ValueError, match="date|cannot read"):
+    with pytest.raises(ValueError, match=r"date|cannot read"):
         parse_date(value, TOKYO)
 
 

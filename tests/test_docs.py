@@ -43,12 +43,15 @@ def test_every_command_has_help_and_is_in_readme(update_golden: bool) -> None:
         pattern = _section(name)
         if update_golden:
             if not pattern.search(text):
-                text += f"\n<!-- cli:{name.replace(' ', '-')} -->\n```\n```\n<!-- /cli:{name.replace(' ', '-')} -->\n"
+                tag = name.replace(" ", "-")
+                text += f"\n<!-- cli:{tag} -->\n```\n```\n<!-- /cli:{tag} -->\n"
             text = pattern.sub(lambda m, h=help_text: m[1] + h + m[3], text)
             continue
         match = pattern.search(text)
         assert match, f"README has no CLI section for `{name}`"
-        assert match[2] == help_text, f"README's `{name}` section is stale: run pytest --update-golden"
+        assert match[2] == help_text, (
+            f"README's `{name}` section is stale: run pytest --update-golden"
+        )
     if update_golden:
         README.write_text(text, encoding="utf-8")
 

@@ -34,7 +34,12 @@ def test_cut_excerpt(text: str, length: int, expected: str) -> None:
     [
         ("タイトル\n\n本文の最初の段落。\n\n二段落目。", "タイトル", "\n\n", "本文の最初の段落。"),
         ("# タイトル\n\n本文。\n\n次。", "タイトル", "\n\n", "本文。"),
-        ("タイトルとは\n\n本文。", "タイトルと？", "\n\n", "本文。"),  # near-repeat, as in the customer's posts
+        (
+            "タイトルとは\n\n本文。",
+            "タイトルと？",
+            "\n\n",
+            "本文。",
+        ),  # near-repeat, as in the customer's posts
         ("別の行\n\n本文。", "タイトル", "\n\n", "別の行"),
         ("Intro line one\nline two\n\nSecond.", "Title", "\n\n", "Intro line one\nline two"),
         ("Before<!--more-->After", "T", "<!--more-->", "Before"),

@@ -16,10 +16,16 @@ NOW = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-def test_example_site_feeds_match_golden_files(tmp_path: Path, monkeypatch, update_golden: bool) -> None:  # type: ignore[no-untyped-def]
+def test_example_site_feeds_match_golden_files(
+    tmp_path: Path, monkeypatch, update_golden: bool
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "site"
     shutil.copytree(ROOT / "examples" / "site", site)
@@ -37,4 +43,6 @@ def test_example_site_feeds_match_golden_files(tmp_path: Path, monkeypatch, upda
     golden = _files(GOLDEN)
     assert sorted(built) == sorted(golden)
     for name in golden:
-        assert built[name] == golden[name], f"{name} differs from tests/golden: run pytest --update-golden and review"
+        assert built[name] == golden[name], (
+            f"{name} differs from tests/golden: run pytest --update-golden and review"
+        )

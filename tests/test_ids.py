@@ -50,7 +50,10 @@ def test_feed_slug_is_bounded_and_distinct_for_long_names() -> None:
     ("args", "expected"),
     [
         (("blog.example.com", "2025-09-21", "hello"), "tag:blog.example.com,2025-09-21:hello"),
-        (("blog.example.com", "2025-09-21", "半導体"), "tag:blog.example.com,2025-09-21:%E5%8D%8A%E5%B0%8E%E4%BD%93"),
+        (
+            ("blog.example.com", "2025-09-21", "半導体"),
+            "tag:blog.example.com,2025-09-21:%E5%8D%8A%E5%B0%8E%E4%BD%93",
+        ),
     ],
 )
 def test_tag_uri(args: tuple[str, str, str], expected: str) -> None:

@@ -22,7 +22,11 @@ BASE = "https://blog.example.com/2025/09/21/post.html"
         ("[frag](#sec)", ['href="https://blog.example.com/2025/09/21/post.html#sec"'], []),
         ("[abs](https://example.org/x)", ['href="https://example.org/x"'], ["noopener"]),
         # CommonMark + tables + strikethrough
-        ("| a | b |\n|---|--:|\n| 1 | 2 |", ["<table>", "<td>1</td>", 'style="text-align:right"'], []),
+        (
+            "| a | b |\n|---|--:|\n| 1 | 2 |",
+            ["<table>", "<td>1</td>", 'style="text-align:right"'],
+            [],
+        ),
         ("~~gone~~", ["<s>gone</s>"], []),
         ("### 見出し\n\n**太字**", ["<h3>見出し</h3>", "<strong>太字</strong>"], []),
         ("```python\nprint('<x>')\n```", ['<code class="language-python">', "&lt;x&gt;"], []),

@@ -14,7 +14,11 @@ def test_top_level_all_is_sorted_and_importable() -> None:
         assert hasattr(publisher, name), name
 
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(publisher.__path__, "publisher.") if m.name != "publisher.__main__")
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(publisher.__path__, "publisher.")
+    if m.name != "publisher.__main__"
+)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -39,7 +39,9 @@ def _only_post(site: Path, now: datetime) -> Post:
         ("post_with_crlf_line_endings.md", "2025-09-21T02:15:11+00:00"),
     ],
 )
-def test_dates_from_each_kind_of_post(site: Path, add_fixture: Add, now: datetime, fixture: str, date: str) -> None:
+def test_dates_from_each_kind_of_post(
+    site: Path, add_fixture: Add, now: datetime, fixture: str, date: str
+) -> None:
     add_fixture(fixture)
     assert _only_post(site, now).date.isoformat() == date
 
@@ -75,7 +77,9 @@ def test_bad_posts_are_reported_and_the_rest_published(
         assert text[problem.line - 1].startswith("date:")
 
 
-def test_shift_jis_line_is_where_the_bad_bytes_are(site: Path, add_fixture: Add, now: datetime) -> None:
+def test_shift_jis_line_is_where_the_bad_bytes_are(
+    site: Path, add_fixture: Add, now: datetime
+) -> None:
     bad = add_fixture("post_with_shift_jis_bytes.md")
     (problem,) = _read(site, now).problems
     data = bad.read_bytes().split(b"\n")[problem.line - 1]
@@ -83,7 +87,9 @@ def test_shift_jis_line_is_where_the_bad_bytes_are(site: Path, add_fixture: Add,
         data.decode("utf-8")
 
 
-def test_xml_illegal_characters_are_stripped_not_fatal(site: Path, add_fixture: Add, now: datetime) -> None:
+def test_xml_illegal_characters_are_stripped_not_fatal(
+    site: Path, add_fixture: Add, now: datetime
+) -> None:
     add_fixture("post_with_xml_illegal_chars.md")
     post = _only_post(site, now)
     for char in "\x01\x0b\x1f":
@@ -99,7 +105,12 @@ def test_xml_illegal_characters_are_stripped_not_fatal(site: Path, add_fixture: 
     ],
 )
 def test_categories_and_tags_forms(
-    site: Path, add_fixture: Add, now: datetime, fixture: str, categories: tuple[str, ...] | None, tags: tuple[str, ...] | None
+    site: Path,
+    add_fixture: Add,
+    now: datetime,
+    fixture: str,
+    categories: tuple[str, ...] | None,
+    tags: tuple[str, ...] | None,
 ) -> None:
     add_fixture(fixture)
     post = _only_post(site, now)
@@ -124,7 +135,9 @@ def test_future_post_waits_for_its_time(site: Path, add_fixture: Add, now: datet
     assert len(_read(site, due).posts) == 1
 
 
-def test_files_without_the_date_prefix_are_ignored(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_files_without_the_date_prefix_are_ignored(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("about.md", "title: About")
     write_post("2025-09-21-ok.md", "title: OK")
     write_post("drafts/2025-09-21-nested.md", "title: Nested")  # sub-folders are read, like Jekyll
@@ -134,12 +147,20 @@ def test_files_without_the_date_prefix_are_ignored(site: Path, write_post: Calla
     assert result.files == 2
 
 
-def test_excerpt_given_is_kept_verbatim(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
-    write_post("2025-09-21-a.md", 'title: A\nexcerpt: "韓国AI、世界3位に浮上。詳しく分析します。"', "長い本文。" * 100)
+def test_excerpt_given_is_kept_verbatim(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    write_post(
+        "2025-09-21-a.md",
+        'title: A\nexcerpt: "韓国AI、世界3位に浮上。詳しく分析します。"',
+        "長い本文。" * 100,
+    )
     assert _only_post(site, now).excerpt == "韓国AI、世界3位に浮上。詳しく分析します。"
 
 
-def test_derived_excerpt_skips_the_repeated_title(site: Path, add_fixture: Add, now: datetime) -> None:
+def test_derived_excerpt_skips_the_repeated_title(
+    site: Path, add_fixture: Add, now: datetime
+) -> None:
     add_fixture("post_without_excerpt_title_repeated.md")
     post = _only_post(site, now)
     assert post.excerpt
@@ -147,16 +168,24 @@ def test_derived_excerpt_skips_the_repeated_title(site: Path, add_fixture: Add, 
     assert len(post.excerpt) <= 120
 
 
-def test_derived_excerpt_from_a_long_first_paragraph(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_derived_excerpt_from_a_long_first_paragraph(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     # The paragraph lies beyond the first 4 KB read: the reader must read on.
     long_title = "タ" * 10
     body = f"{long_title}\n\n" + "前置きの文です。" * 2000 + "\n\n次。"
-    write_post("2025-09-21-long.md", f"title: {long_title}\n" + "\n".join(f"k{i}: v" for i in range(300)), body)
+    write_post(
+        "2025-09-21-long.md",
+        f"title: {long_title}\n" + "\n".join(f"k{i}: v" for i in range(300)),
+        body,
+    )
     post = _only_post(site, now)
     assert post.excerpt.startswith("前置きの文です。") and post.excerpt.endswith("。")
 
 
-def test_author_from_post_else_site(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_author_from_post_else_site(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("2025-09-21-a.md", "title: A\nauthor: 山田")
     write_post("2025-09-22-b.md", "title: B")
     posts = {p.title: p for p in _read(site, now).posts}
@@ -179,12 +208,16 @@ def test_permalinks_and_ids(site: Path, add_fixture: Add, now: datetime) -> None
     assert posts["post_with_permalink"].url == "https://blog.example.com/custom/path/special-post/"
     assert posts["post_with_explicit_id"].id == "urn:uuid:5f1c3a52-8a0b-4a8e-9a53-0d1e2f3a4b5c"
     jp = posts["半導体の行方"]
-    assert jp.url.startswith("https://blog.example.com/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/")
+    assert jp.url.startswith(
+        "https://blog.example.com/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/"
+    )
     assert jp.url.endswith("/%E5%8D%8A%E5%B0%8E%E4%BD%93%E3%81%AE%E8%A1%8C%E6%96%B9.html")
     assert jp.id.startswith("tag:blog.example.com,2025-09-")
 
 
-def test_permalink_date_is_in_the_site_timezone(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_permalink_date_is_in_the_site_timezone(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     # 16:41 UTC on the 20th is already the 21st in Tokyo: Jekyll's URL says 21.
     write_post("2025-10-20-late.md", "title: Late\ndate: 2025-10-20 16:41:25 +0000")
     post = _only_post(site, now)
@@ -192,7 +225,9 @@ def test_permalink_date_is_in_the_site_timezone(site: Path, write_post: Callable
     assert post.date.isoformat() == "2025-10-20T16:41:25+00:00"
 
 
-def test_id_survives_a_permalink_change(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_id_survives_a_permalink_change(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("2025-09-21-a.md", "title: A\ndate: 2025-09-21 10:00:00 +0900")
     before = _only_post(site, now)
     (site / "_config.yml").write_text(
@@ -203,7 +238,9 @@ def test_id_survives_a_permalink_change(site: Path, write_post: Callable[..., Pa
     assert before.id == after.id
 
 
-def test_duplicate_ids_are_told_apart_deterministically(site: Path, write_post: Callable[..., Path], now: datetime) -> None:
+def test_duplicate_ids_are_told_apart_deterministically(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
     write_post("2025-09-21-same.md", "title: One\ndate: 2025-09-21 10:00 +0900")
     write_post("sub/2025-09-21-same.md", "title: Two\ndate: 2025-09-21 11:00 +0900")
     write_post("2025-09-22-x.md", "title: X\nid: urn:x")
@@ -212,10 +249,14 @@ def test_duplicate_ids_are_told_apart_deterministically(site: Path, write_post: 
     ids = [p.id for p in first.posts]
     assert len(set(ids)) == len(ids) == 4
     assert ids == [p.id for p in _read(site, now).posts]
-    assert [p.reason for p in first.problems] == ["id 'urn:x' is also used by _posts/2025-09-22-x.md; published as 'urn:x-2'"]
+    assert [p.reason for p in first.problems] == [
+        "id 'urn:x' is also used by _posts/2025-09-22-x.md; published as 'urn:x-2'"
+    ]
 
 
-def test_cache_makes_a_second_read_parse_nothing(site: Path, add_fixture: Add, now: datetime, tmp_path: Path) -> None:
+def test_cache_makes_a_second_read_parse_nothing(
+    site: Path, add_fixture: Add, now: datetime, tmp_path: Path
+) -> None:
     add_fixture("post_with_jekyll_string_date.md")
     bad = add_fixture("post_with_broken_yaml.md", day="2025-09-22")
     cache = tmp_path / "cache.json"
@@ -229,7 +270,9 @@ def test_cache_makes_a_second_read_parse_nothing(site: Path, add_fixture: Add, n
     assert third.parsed == 1 and third.problems == () and len(third.posts) == 2
 
 
-def test_corrupt_cache_is_ignored(site: Path, add_fixture: Add, now: datetime, tmp_path: Path) -> None:
+def test_corrupt_cache_is_ignored(
+    site: Path, add_fixture: Add, now: datetime, tmp_path: Path
+) -> None:
     add_fixture("post_with_jekyll_string_date.md")
     cache = tmp_path / "cache.json"
     cache.write_bytes(b"{not json")
@@ -240,7 +283,9 @@ def test_many_posts_are_parsed_in_parallel_with_the_same_result(
     site: Path, write_post: Callable[..., Path], now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for i in range(260):
-        write_post(f"2025-09-{1 + i % 28:02d}-p{i:03d}.md", f"title: P{i}\ntags: [t{i % 7}]", "本文。\n")
+        write_post(
+            f"2025-09-{1 + i % 28:02d}-p{i:03d}.md", f"title: P{i}\ntags: [t{i % 7}]", "本文。\n"
+        )
     write_post("2025-09-21-bad.md", "title: [oops")
     parallel = _read(site, now)
     monkeypatch.setenv("PUBLISHER_FEEDS__WORKERS", "1")

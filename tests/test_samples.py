@@ -1,4 +1,4 @@
-"""The first customer's real posts (../shared/sample-posts), read in place, never copied into the repo."""
+"""The first customer's real posts (../shared/sample-posts), read in place, never copied in."""
 
 from __future__ import annotations
 
@@ -33,7 +33,9 @@ def test_every_sample_post_is_published_in_its_category_feed(
     for path in sample_posts:
         meta = yaml.safe_load(path.read_text(encoding="utf-8").split("---", 2)[1])
         (category,) = meta["categories"]
-        feed = feedparser.parse((out / "feeds/categories" / f"{feed_slug(category, {})}.xml").read_bytes())
+        feed = feedparser.parse(
+            (out / "feeds/categories" / f"{feed_slug(category, {})}.xml").read_bytes()
+        )
         assert not feed.bozo
         entry = next(e for e in feed.entries if e.title == meta["title"])
         # The date exactly as the post says it, offset included.

@@ -16,7 +16,7 @@ post was written with is kept, so feeds show the date exactly as written.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 __all__ = ["date_from_filename", "parse_date"]
 
@@ -89,7 +89,7 @@ def _parse_string(text: str, tz: tzinfo) -> datetime:
 
 def _offset(text: str) -> tzinfo:
     if text.upper() in ("Z", "UTC", "GMT"):
-        return timezone.utc
+        return UTC
     sign = -1 if text[0] == "-" else 1
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:4] or 0)

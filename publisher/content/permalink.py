@@ -51,7 +51,7 @@ def post_path(pattern: str, date: datetime, categories: tuple[str, ...], slug: s
 def _placeholders(date: datetime, categories: tuple[str, ...], slug: str) -> dict[str, str]:
     # Jekyll's Drops::UrlDrop: categories are lower-cased and de-duplicated.
     cats = list(dict.fromkeys(c.lower() for c in categories))
-    iso_year, iso_week, iso_day = date.isocalendar()
+    iso_year, iso_week, _ = date.isocalendar()
     return {
         "categories": "/".join(cats),
         "year": f"{date.year:04d}",

@@ -43,7 +43,9 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
         return DRAFT
     title = _text(meta.get("title"))
     if not title:
-        raise PostError(path, "no title in front matter", line=key_line(head.front_matter, "title") or 1)
+        raise PostError(
+            path, "no title in front matter", line=key_line(head.front_matter, "title") or 1
+        )
     site = settings.site
     date = _date(path, head, "date", settings) or date_from_filename(path.name, site.tz)
     if date is None:

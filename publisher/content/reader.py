@@ -143,7 +143,9 @@ def _unique_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
             clashes.append(Problem(path=post.path, reason=reason))
     if not renamed:
         return posts, clashes
-    fixed = [msgspec.structs.replace(p, id=renamed[p.path]) if p.path in renamed else p for p in posts]
+    fixed = [
+        msgspec.structs.replace(p, id=renamed[p.path]) if p.path in renamed else p for p in posts
+    ]
     return fixed, clashes
 
 

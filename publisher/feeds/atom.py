@@ -23,7 +23,7 @@ GENERATOR = ("publisher", "https://github.com/publisher-feeds/publisher")
 def render_atom(
     plan: FeedPlan, html: Mapping[str, str], settings: Settings, stylesheet: str | None
 ) -> bytes:
-    """The Atom document for ``plan``; ``stylesheet`` is an href for an XSLT processing instruction."""
+    """The Atom document for ``plan``; ``stylesheet``: the href of an XSLT to link, if any."""
     fg = _feed(plan, html, settings)
     data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     if stylesheet:

@@ -75,9 +75,7 @@ class Manifest:
     def orphans(self, output_dir: Path, keep: set[Path]) -> list[Path]:
         """Files this manifest wrote under ``output_dir`` that no plan writes any more."""
         prefix = str(output_dir) + os.sep
-        return sorted(
-            Path(p) for p in self.files if p.startswith(prefix) and Path(p) not in keep
-        )
+        return sorted(Path(p) for p in self.files if p.startswith(prefix) and Path(p) not in keep)
 
     def forget(self, target: Path) -> None:
         """Drop ``target`` from the manifest."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import msgspec
@@ -27,7 +27,7 @@ __all__ = ["FeedPlan", "plan_feeds"]
 
 Kind = Literal["site", "category", "tag"]
 _EXTENSIONS = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class FeedPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,7 +103,11 @@ def _newest_first(post: Post) -> tuple[float, str]:
 
 
 def _plan(
-    settings: Settings, kind: Kind, fmt: Literal["atom", "rss", "json"], name: str, path: str,
+    settings: Settings,
+    kind: Kind,
+    fmt: Literal["atom", "rss", "json"],
+    name: str,
+    path: str,
     posts: Sequence[Post],
 ) -> FeedPlan:
     site = settings.site
