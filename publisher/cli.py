@@ -20,6 +20,7 @@ from publisher.errors import ConfigError, PublisherError
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+SHOWN = 10
 
 
 class ConfigFailure(click.ClickException):
@@ -138,8 +139,10 @@ def _print_report(report: app.BuildReport) -> None:
             f"Feeds in {feeds}: {len(report.written)} written, "
             f"{len(report.unchanged)} unchanged, {len(report.removed)} removed."
         )
-        for path in report.written:
+        for path in report.written[:SHOWN]:
             click.echo(f"  wrote {feeds / path}")
+        if len(report.written) > SHOWN:
+            click.echo(f"  … and {len(report.written) - SHOWN} more (--json lists them all)")
     if report.problems:
         click.echo("Problems:", err=True)
         for problem in report.problems:

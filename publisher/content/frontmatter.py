@@ -130,7 +130,7 @@ def _load(path: Path, front: str) -> dict[str, Any]:
         if exc.context_mark is not None and (mark is None or opened):
             mark = exc.context_mark
         line = mark.line + 2 if mark is not None else 1
-        reason = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        reason = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise PostError(path, f"invalid YAML in front matter: {reason}", line=line) from exc
     except yaml.YAMLError as exc:
         raise PostError(path, f"invalid YAML in front matter: {exc}", line=1) from exc
