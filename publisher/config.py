@@ -37,10 +37,14 @@ import msgspec
 from publisher.errors import ConfigError
 
 __all__ = [
+    "DatabaseSettings",
+    "DigestSettings",
     "FeedSettings",
     "PathSettings",
     "Settings",
     "SiteSettings",
+    "SmtpSettings",
+    "WebSettings",
     "find_config_file",
     "load_settings",
 ]
@@ -110,6 +114,53 @@ class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     var: str = "var"
 
 
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where subscribers, editions and the outbox live."""
+
+    url: str = ""
+    """SQLAlchemy URL; empty means SQLite at ``<var>/publisher.db``."""
+
+
+class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The mail relay. No ``host``: messages are written as ``.eml`` files instead."""
+
+    host: str = ""
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    connections: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+
+
+class DigestSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The weekly email digest."""
+
+    sender: str = msgspec.field(default="", name="from")
+    """``From:`` address, e.g. ``"Tsumiki Notes <news@blog.example.com>"``."""
+    reply_to: str = ""
+    subject: str = "{site} — {date}"
+    """Subject template: ``{site}``, ``{number}``, ``{date}``, ``{count}``."""
+    max_posts: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
+    first_edition_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    postal_address: str = ""
+    templates: str = ""
+    """A folder whose templates override the built-in ones (same file names)."""
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 500
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    retry_seconds: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+    """First retry delay after a 4xx reply or a dropped connection; doubles each time."""
+    max_consecutive_errors: Annotated[int, msgspec.Meta(ge=1)] = 50
+    bounce_limit: Annotated[int, msgspec.Meta(ge=1)] = 3
+    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    """Messages per second at most; 0 means no limit."""
+
+
+class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the subscribe / confirm / unsubscribe pages are served."""
+
+    base_url: str = "http://127.0.0.1:8000"
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every setting, validated. Build it with :func:`load_settings`."""
 
@@ -118,10 +169,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     categories: dict[str, str] = {}
     tags: dict[str, str] = {}
     paths: PathSettings = PathSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    digest: DigestSettings = DigestSettings()
+    web: WebSettings = WebSettings()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL in force (SQLite under ``var/`` by default)."""
+        return self.database.url or f"sqlite:///{Path(self.paths.var) / 'publisher.db'}"
 
     def fingerprint(self) -> str:
-        """A short hash of every setting; caches are valid only for the same one."""
-        return hashlib.sha256(msgspec.json.encode(self)).hexdigest()[:16]
+        """A short hash of the settings that shape posts and feeds; build caches key on it."""
+        shaping = (self.site, self.feeds, self.categories, self.tags)
+        return hashlib.sha256(msgspec.json.encode(shaping)).hexdigest()[:16]
 
 
 def find_config_file(site_dir: Path) -> Path | None:

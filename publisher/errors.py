@@ -8,7 +8,13 @@ status. Errors carry their context as attributes, not only in the message::
     ├── ConfigError            .key, .reason        (bad setting, bad _config.yml)
     ├── PostError              .path, .line, .reason (one unreadable post)
     ├── SlugConflictError      .slug, .names         (two names, one feed file)
-    └── OutputError            .path, .reason        (a feed could not be written)
+    ├── OutputError            .path, .reason        (a feed could not be written)
+    ├── SubscriberError        .email, .reason       (bad address, unknown subscriber)
+    ├── TokenError                                   (a forged, altered or expired link)
+    ├── SendPaused             .reason               (too many errors in a row: send paused)
+    └── DeliveryError          .smtp_code, .reply    (one message not accepted)
+        ├── TransientDeliveryError                   (4xx, dropped connection: retry later)
+        └── PermanentDeliveryError                   (5xx: never retried)
 
 A ``PostError`` is normally not raised to the caller: the reader turns it into a
 :class:`publisher.models.Problem` and goes on with the other posts.
@@ -20,10 +26,16 @@ from pathlib import Path
 
 __all__ = [
     "ConfigError",
+    "DeliveryError",
     "OutputError",
+    "PermanentDeliveryError",
     "PostError",
     "PublisherError",
+    "SendPaused",
     "SlugConflictError",
+    "SubscriberError",
+    "TokenError",
+    "TransientDeliveryError",
 ]
 
 
@@ -72,3 +84,41 @@ class OutputError(PublisherError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class SubscriberError(PublisherError):
+    """An address that cannot be added, or a subscriber that does not exist."""
+
+    def __init__(self, email: str, reason: str) -> None:
+        self.email = email
+        self.reason = reason
+        super().__init__(f"{email}: {reason}")
+
+
+class TokenError(PublisherError):
+    """A link token that is forged, altered, for another purpose, or expired."""
+
+
+class SendPaused(PublisherError):
+    """A send stopped on purpose (too many consecutive errors); rerunning resumes it."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class DeliveryError(PublisherError):
+    """The mail server did not accept one message. ``smtp_code`` is None for a dropped link."""
+
+    def __init__(self, reply: str, smtp_code: int | None = None) -> None:
+        self.smtp_code = smtp_code
+        self.reply = reply
+        super().__init__(f"{smtp_code} {reply}" if smtp_code else reply)
+
+
+class TransientDeliveryError(DeliveryError):
+    """A 4xx reply or a lost connection: the message is retried later with backoff."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """A 5xx reply: the message is not retried."""

@@ -9,10 +9,26 @@ unchanged rebuild near-instant. No I/O happens here.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
 
-__all__ = ["Post", "Problem"]
+__all__ = [
+    "Edition",
+    "EditionState",
+    "OutboxItem",
+    "OutboxState",
+    "Outcome",
+    "Post",
+    "Problem",
+    "Subscriber",
+    "SubscriberStatus",
+    "audience_key",
+]
+
+SubscriberStatus = Literal["pending", "active", "unsubscribed", "bounced"]
+EditionState = Literal["sending", "paused", "finished"]
+OutboxState = Literal["pending", "sending", "sent", "failed"]
 
 
 class Post(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,3 +73,73 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.reason}"
+
+
+class Subscriber(msgspec.Struct, frozen=True, kw_only=True):
+    """One person on the list. ``categories`` empty means every category."""
+
+    id: int
+    email: str
+    name: str = ""
+    status: SubscriberStatus = "pending"
+    categories: tuple[str, ...] = ()
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    bounces: int = 0
+
+
+class Edition(msgspec.Struct, frozen=True, kw_only=True):
+    """One issue of the digest: the posts dated in (``cutoff_from``, ``cutoff_to``]."""
+
+    id: int
+    number: int
+    cutoff_from: datetime
+    cutoff_to: datetime
+    subject: str
+    created_at: datetime
+    state: EditionState = "sending"
+    post_ids: tuple[str, ...] = ()
+
+
+class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One message to send: one edition to one subscriber, with its delivery state."""
+
+    id: int
+    edition_id: int
+    subscriber_id: int
+    email: str
+    name: str = ""
+    audience: str = ""
+    state: OutboxState = "pending"
+    attempts: int = 0
+    last_reply: str = ""
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What happened to one claimed outbox item; the store records a batch of them at once.
+
+    ``state`` is ``"sent"`` (the server accepted it), ``"pending"`` (retry at
+    ``next_attempt_at``) or ``"failed"`` (permanent, or out of attempts).
+    ``bounced`` is set for a permanent failure on the recipient (5.1.x / 550).
+    """
+
+    item_id: int
+    subscriber_id: int
+    state: Literal["sent", "pending", "failed"]
+    attempts: int
+    reply: str = ""
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    bounced: bool = False
+
+
+def audience_key(categories: tuple[str, ...] | list[str]) -> str:
+    """The key of an audience group: subscribers with the same choice of categories.
+
+    >>> audience_key(["投資分析", "Policy"]), audience_key([])
+    ('Policy\\x1f投資分析', '')
+    """
+    return "\x1f".join(sorted(set(categories)))
