@@ -1,0 +1,242 @@
+"""Transports against a real SMTP server on 127.0.0.1, and the worker's retry policy."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from smtp_server import RecordingHandler, running_smtp
+
+from publisher.delivery import FileTransport, MemoryTransport, Policy, SmtpTransport, drain
+from publisher.errors import PermanentDeliveryError, SendPaused, TransientDeliveryError
+from publisher.models import OutboxItem, Outcome
+
+NOW = datetime(2025, 11, 24, 0, 0, tzinfo=UTC)
+
+
+def _message(n: int) -> bytes:
+    return (
+        f"From: news@example.com\r\nTo: r{n}@example.org\r\nSubject: test {n}\r\n"
+        f"Message-ID: <e1.s{n}@example.com>\r\n\r\nbody {n}\r\n"
+    ).encode()
+
+
+class ListQueue:
+    """An in-memory outbox satisfying delivery.worker.Queue (the real one is store.outbox)."""
+
+    def __init__(self, count: int) -> None:
+        self.rows = {
+            i: OutboxItem(id=i, edition_id=1, subscriber_id=i, email=f"r{i}@example.org")
+            for i in range(1, count + 1)
+        }
+        self.claimed: set[int] = set()
+        self.records: list[list[Outcome]] = []
+
+    def claim(self, edition_id: int, limit: int, now: datetime) -> list[OutboxItem]:
+        ready = [
+            r
+            for r in self.rows.values()
+            if r.state == "pending"
+            and r.id not in self.claimed
+            and (r.next_attempt_at is None or r.next_attempt_at <= now)
+        ][:limit]
+        self.claimed.update(r.id for r in ready)
+        return ready
+
+    def record(self, outcomes: Sequence[Outcome]) -> None:
+        self.records.append(list(outcomes))
+        for o in outcomes:
+            row = self.rows[o.item_id]
+            self.rows[o.item_id] = OutboxItem(
+                id=row.id,
+                edition_id=1,
+                subscriber_id=row.subscriber_id,
+                email=row.email,
+                state=o.state,
+                attempts=o.attempts,
+                last_reply=o.reply,
+                next_attempt_at=o.next_attempt_at,
+                sent_at=o.sent_at,
+            )
+            self.claimed.discard(o.item_id)
+
+    def release(self, item_ids: Sequence[int]) -> None:
+        self.claimed.difference_update(item_ids)
+
+
+def _compose(item: OutboxItem) -> tuple[str, bytes]:
+    return "news@example.com", _message(item.subscriber_id)
+
+
+def test_smtp_transport_delivers_many_messages_over_one_connection() -> None:
+    handler = RecordingHandler()
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none")
+        for n in range(20):
+            assert transport.send("news@example.com", f"r{n}@example.org", _message(n)).startswith(
+                "250"
+            )
+        transport.close()
+    assert len(handler.messages) == 20 and handler.sessions == 1
+    parsed = email.message_from_bytes(handler.messages[3].data, policy=email.policy.default)
+    assert parsed["Subject"] == "test 3"
+
+
+def test_smtp_refusal_is_classified_and_does_not_poison_the_next_message() -> None:
+    handler = RecordingHandler(permanent={"gone@example.org": "550 5.1.1 no such user"})
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none")
+        with pytest.raises(PermanentDeliveryError) as info:
+            transport.send("news@example.com", "gone@example.org", _message(1))
+        assert info.value.smtp_code == 550
+        # The session was reset: the next message goes through (no "503 sender already specified").
+        assert transport.send("news@example.com", "ok@example.org", _message(2)).startswith("250")
+        transport.close()
+    assert [m.recipients for m in handler.messages] == [["ok@example.org"]]
+
+
+def test_temporary_refusal_and_dropped_connection_are_transient() -> None:
+    handler = RecordingHandler(drop_fault=1.0)
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none")
+        with pytest.raises(TransientDeliveryError):
+            transport.send("news@example.com", "a@example.org", _message(1))
+        handler.drop_fault = 0.0
+        handler.rcpt_fault = 1.0
+        with pytest.raises(TransientDeliveryError) as info:
+            transport.send("news@example.com", "a@example.org", _message(1))
+        assert info.value.smtp_code == 451
+        handler.rcpt_fault = 0.0
+        assert transport.send("news@example.com", "a@example.org", _message(1)).startswith("250")
+        transport.close()
+
+
+def test_unreachable_server_is_transient() -> None:
+    from smtp_server import free_port
+
+    transport = SmtpTransport("127.0.0.1", free_port(), security="none", timeout=2)
+    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+        transport.send("a@example.com", "b@example.org", _message(1))
+
+
+def test_file_transport_writes_one_eml_per_message_id(tmp_path: Path) -> None:
+    transport = FileTransport(tmp_path / "outbox")
+    transport.send("a@example.com", "r1@example.org", _message(1))
+    transport.send("a@example.com", "r1@example.org", _message(1))  # a resend overwrites
+    transport.send("a@example.com", "r2@example.org", _message(2))
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [
+        "e1.s1@example.com.eml",
+        "e1.s2@example.com.eml",
+    ]
+
+
+def test_drain_with_faults_delivers_every_message_exactly_once() -> None:
+    # 30 % of RCPT or DATA answered 4xx, some connections dropped: all arrive once after retries.
+    handler = RecordingHandler(rcpt_fault=0.15, data_fault=0.1, drop_fault=0.05, seed=3)
+    queue = ListQueue(200)
+    clock = [NOW]
+    policy = Policy(batch_size=50, max_attempts=20, retry_seconds=1, max_consecutive_errors=1000)
+    with running_smtp(handler) as (host, port):
+        for _ in range(40):
+            drain(
+                queue,
+                SmtpTransport(host, port, security="none"),
+                _compose,
+                1,
+                policy,
+                lambda: clock[0],
+            )
+            if all(r.state == "sent" for r in queue.rows.values()):
+                break
+            clock[0] += timedelta(hours=1)  # let every backoff pass
+    assert all(r.state == "sent" for r in queue.rows.values())
+    recipients = sorted(rcpt for m in handler.messages for rcpt in m.recipients)
+    assert recipients == sorted(f"r{i}@example.org" for i in range(1, 201))
+    assert max(r.attempts for r in queue.rows.values()) > 1
+    assert all(len(batch) >= 1 for batch in queue.records)
+
+
+def test_550_fails_at_once_and_is_never_retried() -> None:
+    transport = MemoryTransport(
+        handler=_refuse({"r2@example.org": PermanentDeliveryError("5.1.1 unknown user", 550)})
+    )
+    queue = ListQueue(3)
+    tally = drain(queue, transport, _compose, 1, Policy(), lambda: NOW)
+    assert (tally.sent, tally.failed, tally.bounced) == (2, 1, 1)
+    assert queue.rows[2].state == "failed" and queue.rows[2].attempts == 1
+    assert drain(queue, transport, _compose, 1, Policy(), lambda: NOW + timedelta(days=9)).sent == 0
+    assert len(transport.sent) == 2
+
+
+def test_4xx_backs_off_exponentially_then_fails_after_max_attempts() -> None:
+    transport = MemoryTransport(
+        handler=_refuse({"r1@example.org": TransientDeliveryError("try later", 451)})
+    )
+    queue = ListQueue(1)
+    now = NOW
+    delays = []
+    for _ in range(3):
+        drain(
+            queue, transport, _compose, 1, Policy(max_attempts=3, retry_seconds=10), lambda n=now: n
+        )
+        row = queue.rows[1]
+        if row.next_attempt_at is not None:
+            delays.append((row.next_attempt_at - now).total_seconds())
+            assert (
+                drain(queue, transport, _compose, 1, Policy(), lambda n=now: n).batches == 0
+            )  # not before its time
+            now = row.next_attempt_at
+    assert delays == [10, 20]
+    assert queue.rows[1].state == "failed" and queue.rows[1].attempts == 3
+
+
+def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
+    transport = MemoryTransport(handler=_refuse_all(TransientDeliveryError("421 down", 421)))
+    queue = ListQueue(30)
+    with pytest.raises(SendPaused, match="5 failures in a row"):
+        drain(
+            queue,
+            transport,
+            _compose,
+            1,
+            Policy(batch_size=10, max_consecutive_errors=5),
+            lambda: NOW,
+        )
+    states = [r.state for r in queue.rows.values()]
+    assert states.count("pending") == 30 and not queue.claimed
+    assert sum(r.attempts for r in queue.rows.values()) == 5
+
+
+def test_rate_limit_spaces_messages() -> None:
+    queue = ListQueue(5)
+    transport = MemoryTransport()
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        time.sleep(seconds)
+
+    drain(queue, transport, _compose, 1, Policy(rate_limit=50), lambda: NOW, sleep=sleep)
+    assert len(transport.sent) == 5
+    # Each message after the first waits for its slot, 1/50 s after the previous one.
+    assert len(sleeps) == 4 and all(0 < s <= 1 / 50 + 1e-6 for s in sleeps)
+
+
+def _refuse(errors: dict[str, Exception]):  # type: ignore[no-untyped-def]
+    def handler(sender: str, recipient: str, data: bytes) -> None:
+        if recipient in errors:
+            raise errors[recipient]
+
+    return handler
+
+
+def _refuse_all(error: Exception):  # type: ignore[no-untyped-def]
+    def handler(sender: str, recipient: str, data: bytes) -> None:
+        raise error
+
+    return handler
