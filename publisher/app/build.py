@@ -1,4 +1,4 @@
-"""The use cases: the only API the edges (CLI, web, scheduler) call.
+"""Use case: build the feeds.
 
 ``build_feeds`` reads the site, plans the feeds, renders the bodies the
 planned feeds need, and writes what changed. Decisions are made by the pure
