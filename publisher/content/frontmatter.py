@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from publisher.errors import PostError
 
-__all__ = ["Head", "key_line", "read_body", "read_head"]
+__all__ = ["Head", "key_line", "read_body", "read_head", "read_more_body"]
 
 HEAD_BYTES = 4096
 _HANDLER = YAMLHandler()
@@ -40,12 +40,8 @@ class Head:
     complete: bool
 
 
-def read_head(path: Path, need_body: int = 0) -> Head:
-    """Read and parse the front matter of ``path``.
-
-    ``need_body`` asks for at least that many characters of body (or the whole
-    body if it is shorter); the rest of the file is left unread.
-    """
+def read_head(path: Path) -> Head:
+    """Read and parse the front matter of ``path``, and the start of its body."""
     with path.open("rb") as handle:
         data = handle.read(HEAD_BYTES)
         complete = len(data) < HEAD_BYTES
@@ -56,18 +52,25 @@ def read_head(path: Path, need_body: int = 0) -> Head:
             complete = True
             text = _decode(path, data, final=True)
             split = _split(text)
-        if split is not None and not complete and len(text) - split[1] < need_body:
-            # UTF-8 needs at most 4 bytes a character.
-            more = handle.read(need_body * 4)
-            complete = len(more) < need_body * 4
-            data += more
-            text = _decode(path, data, final=complete)
     if not text.startswith("---"):
         raise PostError(path, "no front matter: a post starts with a '---' line", line=1)
     if split is None:
         raise PostError(path, "front matter opened on line 1 is never closed by '---'", line=1)
     front, offset = split
     return Head(_load(path, front), front, text[offset:], offset, complete)
+
+
+def read_more_body(path: Path, head: Head, chars: int) -> Head:
+    """``head`` with at least ``chars`` characters of body (or all of it), YAML not re-parsed."""
+    if head.complete or len(head.body) >= chars:
+        return head
+    with path.open("rb") as handle:
+        # UTF-8 needs at most 4 bytes a character.
+        limit = HEAD_BYTES + head.body_offset * 4 + chars * 4
+        data = handle.read(limit)
+    complete = len(data) < limit
+    text = _decode(path, data, final=complete)
+    return replace(head, body=text[head.body_offset :], complete=complete)
 
 
 def read_body(path: Path, offset: int) -> str:

@@ -16,6 +16,7 @@ when ``timezone`` is set. Non-ASCII parts are percent-encoded.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
@@ -37,41 +38,45 @@ _SAFE = "/-._~!$&'()*+,;=:@%"
 def post_path(pattern: str, date: datetime, categories: tuple[str, ...], slug: str) -> str:
     """The path part of a post's URL (before ``url`` + ``baseurl``)."""
     template = STYLES.get(pattern, pattern)
-    values = _placeholders(date, categories, slug)
 
     def replace(match: re.Match[str]) -> str:
-        value = values.get(match[1])
-        return match[0] if value is None else quote(value, safe=_SAFE)
+        make = _PLACEHOLDERS.get(match[1])
+        return match[0] if make is None else quote(make(date, categories, slug), safe=_SAFE)
 
     path = _PLACEHOLDER.sub(replace, template)
     path = re.sub(r"/{2,}", "/", "/" + path)
     return quote(path, safe=_SAFE)
 
 
-def _placeholders(date: datetime, categories: tuple[str, ...], slug: str) -> dict[str, str]:
+def _categories(date: datetime, categories: tuple[str, ...], slug: str) -> str:
     # Jekyll's Drops::UrlDrop: categories are lower-cased and de-duplicated.
-    cats = list(dict.fromkeys(c.lower() for c in categories))
-    iso_year, iso_week, _ = date.isocalendar()
-    return {
-        "categories": "/".join(cats),
-        "year": f"{date.year:04d}",
-        "short_year": f"{date.year % 100:02d}",
-        "month": f"{date.month:02d}",
-        "i_month": str(date.month),
-        "short_month": date.strftime("%b"),
-        "long_month": date.strftime("%B"),
-        "day": f"{date.day:02d}",
-        "i_day": str(date.day),
-        "y_day": f"{date.timetuple().tm_yday:03d}",
-        "week": f"{iso_week:02d}",
-        "w_year": str(iso_year),
-        "short_day": date.strftime("%a"),
-        "long_day": date.strftime("%A"),
-        "hour": f"{date.hour:02d}",
-        "minute": f"{date.minute:02d}",
-        "second": f"{date.second:02d}",
-        "title": slugify(slug, mode="pretty", cased=True),
-        "slug": slugify(slug),
-        "name": slugify(slug),
-        "output_ext": ".html",
-    }
+    return "/".join(dict.fromkeys(c.lower() for c in categories))
+
+
+def _fmt(spec: str) -> Callable[[datetime, tuple[str, ...], str], str]:
+    return lambda date, categories, slug: date.strftime(spec)
+
+
+_PLACEHOLDERS: dict[str, Callable[[datetime, tuple[str, ...], str], str]] = {
+    "categories": _categories,
+    "year": lambda d, c, s: f"{d.year:04d}",
+    "short_year": lambda d, c, s: f"{d.year % 100:02d}",
+    "month": lambda d, c, s: f"{d.month:02d}",
+    "i_month": lambda d, c, s: str(d.month),
+    "short_month": _fmt("%b"),
+    "long_month": _fmt("%B"),
+    "day": lambda d, c, s: f"{d.day:02d}",
+    "i_day": lambda d, c, s: str(d.day),
+    "y_day": lambda d, c, s: f"{d.timetuple().tm_yday:03d}",
+    "week": lambda d, c, s: f"{d.isocalendar()[1]:02d}",
+    "w_year": lambda d, c, s: str(d.isocalendar()[0]),
+    "short_day": _fmt("%a"),
+    "long_day": _fmt("%A"),
+    "hour": lambda d, c, s: f"{d.hour:02d}",
+    "minute": lambda d, c, s: f"{d.minute:02d}",
+    "second": lambda d, c, s: f"{d.second:02d}",
+    "title": lambda d, c, s: slugify(s, mode="pretty", cased=True),
+    "slug": lambda d, c, s: slugify(s),
+    "name": lambda d, c, s: slugify(s),
+    "output_ext": lambda d, c, s: ".html",
+}

@@ -13,7 +13,7 @@ from typing import Any
 from publisher.config import Settings
 from publisher.content.dates import date_from_filename, parse_date
 from publisher.content.excerpt import derive_excerpt
-from publisher.content.frontmatter import Head, key_line, read_head
+from publisher.content.frontmatter import Head, key_line, read_head, read_more_body
 from publisher.content.ids import iri_to_uri, tag_uri
 from publisher.content.markup import strip_xml_illegal
 from publisher.content.permalink import post_path
@@ -37,8 +37,8 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
     """Read one post file; return its :class:`Post`, or ``DRAFT`` for ``published: false``."""
     head = read_head(path)
     meta = head.meta
-    if not _text(meta.get("excerpt")) and not head.complete:
-        head = read_head(path, need_body=_EXCERPT_CHARS)
+    if not _text(meta.get("excerpt")):
+        head = read_more_body(path, head, _EXCERPT_CHARS)
     if meta.get("published") is False:
         return DRAFT
     title = _text(meta.get("title"))
