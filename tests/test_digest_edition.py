@@ -35,7 +35,12 @@ LAST = datetime.fromisoformat("2025-11-13T09:00:00+09:00")
         (["2025-10-21T09:00:01+09:00"], None, 30, [0]),
         (["2025-10-21T09:00:00+09:00"], None, 30, []),
         # a missed week: the window simply covers both
-        (["2025-11-01T00:00:00+00:00", "2025-11-10T00:00:00+00:00"], datetime.fromisoformat("2025-10-30T00:00:00+00:00"), 7, [1, 0]),
+        (
+            ["2025-11-01T00:00:00+00:00", "2025-11-10T00:00:00+00:00"],
+            datetime.fromisoformat("2025-10-30T00:00:00+00:00"),
+            7,
+            [1, 0],
+        ),
     ],
 )
 def test_select_posts_window(

@@ -7,12 +7,12 @@ import email.policy
 import html
 import re
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from digest_support import with_digest
-from test_digest_render import GOLDEN, example_digest, style_blocks
+from digest_support import GOLDEN, example_digest, style_blocks, with_digest
 
 from publisher.config import Settings
 from publisher.digest.message import MessageTemplate, build_template, encode_body, personalize
@@ -27,9 +27,7 @@ DATE = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
 LIST_ID = "digest.blog.example.com"
 TEXT = (
     f"{SUBSCRIBER_NAME}さん、こんにちは。\n"
-    "今週の記事です。\n\n"
-    + "とても長い行です。" * 30
-    + f" {UNSUBSCRIBE_URL}{PREFERENCES_URL}\n"
+    "今週の記事です。\n\n" + "とても長い行です。" * 30 + f" {UNSUBSCRIBE_URL}{PREFERENCES_URL}\n"
     f"配信停止: {UNSUBSCRIBE_URL}\n"
     "行末の空白   \n"
     ".\n"
@@ -41,7 +39,9 @@ HTML = (
     f"<body><p>{SUBSCRIBER_NAME} 様</p><p>" + "x=y " * 60 + "</p>"
     f'<a href="{UNSUBSCRIBE_URL}">配信停止</a> <a href="{PREFERENCES_URL}">設定</a></body></html>\n'
 )
-CONTENT = DigestContent(subject="テストブログ — 2025年11月20日", html=HTML, text=TEXT, posts=1, omitted=0)
+CONTENT = DigestContent(
+    subject="テストブログ — 2025年11月20日", html=HTML, text=TEXT, posts=1, omitted=0
+)
 ALICE = {
     "to": "alice@example.org",
     "message_id": "<digest.7.1.abc@blog.example.com>",
@@ -93,7 +93,16 @@ def expected(body: str, values: dict[str, str], escape: bool) -> str:
     return body
 
 
-@pytest.mark.parametrize("who", [ALICE, BOB], ids=["alice", "bob"])
+TRICKY = [
+    {**BOB, "name": "<script>alert('x')</script> & Co"},
+    {**BOB, "name": "名前=テスト 🎉", "unsubscribe_url": "https://x.org/u?" + "a=b&" * 120},
+    {**BOB, "name": "=?utf-8?q?not_a_word?=", "preferences_url": "https://x.org/p/%E8%A8%AD%3D"},
+]
+
+
+@pytest.mark.parametrize(
+    "who", [ALICE, BOB, *TRICKY], ids=["alice", "bob", "html", "long-url", "lookalikes"]
+)
 def test_bodies_decode_to_the_rendered_text_with_the_values_in_place(
     template: MessageTemplate, who: dict[str, str]
 ) -> None:
@@ -128,35 +137,66 @@ def test_headers(template: MessageTemplate) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "header"),
+    ("name", "display"),
     [
-        ("", "bob@example.net"),
-        ("Bob Smith", "Bob Smith <bob@example.net>"),
-        ("Smith, Bob", '"Smith, Bob" <bob@example.net>'),
-        ("山田\r\nBcc: evil@example.com", "山田 Bcc: evil@example.com <bob@example.net>"),
-        ("とても長い名前" * 12, "とても長い名前" * 12 + " <bob@example.net>"),
-        ("A" * 80, "A" * 80 + " <bob@example.net>"),
+        ("", ""),
+        ("Bob Smith", "Bob Smith"),
+        ("Smith, Bob", "Smith, Bob"),
+        ('Bob "the builder" J.', 'Bob "the builder" J.'),
+        ("山田\r\nBcc: evil@example.com", "山田 Bcc: evil@example.com"),
+        ("  山田\t 花子 ", "山田 花子"),
+        ("A" * 80, "A" * 80),
+        ("とても長い名前" * 12, "とても長い名前" * 12),
+        ("x" * 300, "x" * 200),
     ],
 )
-def test_to_header(template: MessageTemplate, name: str, header: str) -> None:
+def test_to_header(template: MessageTemplate, name: str, display: str) -> None:
     data = personalize(template, **{**BOB, "name": name})
     message = parse(data)
-    assert message["To"] == header
     assert "Bcc" not in message
-    head = data.split(b"\r\n\r\n", 1)[0]
-    assert all(len(line) <= 78 for line in head.split(b"\r\n")), head
+    (address,) = message["To"].addresses
+    assert address.addr_spec == "bob@example.net"
+    raw = re.search(rb"^To: (.*?)\r\n(?! )", data, re.M | re.S)
+    assert raw is not None
+    # RFC 2047 §6.2: the space between adjacent encoded words is not text. Python's
+    # address parser keeps it (so it only gets single-word names right); decode_header
+    # follows the RFC, as mail clients do.
+    assert display_name(raw[1].decode()) == display
+    if len(display.encode()) <= 45 or display.isascii():
+        assert address.display_name == display
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        assert len(line) <= (998 if display.isascii() else 78), line
+
+
+def display_name(raw: str) -> str:
+    """The display name of a raw To value, decoded per RFC 2047 and unquoted."""
+    decoded = str(make_header(decode_header(raw)))
+    name = decoded.rpartition("<")[0].strip() if "<" in decoded else ""
+    if name.startswith('"') and name.endswith('"'):
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name
 
 
 def test_raw_subject_is_rfc2047_and_has_no_line_breaks(settings: Settings) -> None:
-    content = DigestContent(subject="週刊\r\nテスト  ブログ", html=HTML, text=TEXT, posts=1, omitted=0)
-    template = build_template(content, settings=settings, edition_number=1, date=DATE, list_id=LIST_ID)
+    content = DigestContent(
+        subject="週刊\r\nテスト  ブログ", html=HTML, text=TEXT, posts=1, omitted=0
+    )
+    template = build_template(
+        content, settings=settings, edition_number=1, date=DATE, list_id=LIST_ID
+    )
     data = personalize(template, **BOB)
     assert data.isascii() and b"=?utf-8?" in data.split(b"\r\n\r\n", 1)[0]
     assert parse(data)["Subject"] == "週刊 テスト ブログ"
 
 
 def test_from_defaults_to_noreply_and_reply_to_when_set(settings: Settings) -> None:
-    template = build_template(CONTENT, settings=with_digest(settings, reply_to="editor@blog.example.com"), edition_number=1, date=DATE, list_id=LIST_ID)
+    template = build_template(
+        CONTENT,
+        settings=with_digest(settings, reply_to="editor@blog.example.com"),
+        edition_number=1,
+        date=DATE,
+        list_id=LIST_ID,
+    )
     message = parse(personalize(template, **BOB))
     assert message["From"] == "テストブログ <noreply@blog.example.com>"
     assert message["Reply-To"] == "editor@blog.example.com"
@@ -192,9 +232,6 @@ def test_two_subscribers_differ_only_in_their_values(template: MessageTemplate) 
             assert found == position or (found > position and part != template.parts[0])
             position = found + len(part)
         assert position == len(data)
-    assert parts(parse(first))[0].replace(ALICE["name"], "") == parts(parse(second))[0].replace(
-        ALICE["unsubscribe_url"], BOB["unsubscribe_url"]
-    ).replace(ALICE["preferences_url"], BOB["preferences_url"]) or True
     for data, who in ((first, ALICE), (second, BOB)):
         text, markup = parts(parse(data))
         assert text == expected(TEXT, who, escape=False)
@@ -214,6 +251,7 @@ def test_template_is_deterministic(settings: Settings) -> None:
     [
         ("to", "a@example.org\r\nBcc: x@example.org"),
         ("to", ""),
+        ("to", "a b@example.org"),
         ("unsubscribe_url", "https://example.org/解除"),
         ("unsubscribe_url", "https://example.org/a b"),
         ("preferences_url", "https://example.org/\n"),
@@ -229,9 +267,12 @@ def test_unsafe_values_are_refused(template: MessageTemplate, field: str, value:
 @pytest.mark.parametrize(
     ("text", "pieces"),
     [
-        ("Hi %%SUBSCRIBER_NAME%%!\n", [b"Hi =\r\n", SUBSCRIBER_NAME, b"=\r\n!\r\n"]),
+        ("Hi %%SUBSCRIBER_NAME%%!\n", [b"Hi=20=\r\n", SUBSCRIBER_NAME, b"=\r\n!\r\n"]),
         ("%%SUBSCRIBER_NAME%%", [SUBSCRIBER_NAME, b"=\r\n"]),
-        ("a\n%%UNSUBSCRIBE_URL%%%%PREFERENCES_URL%%", [b"a\r\n", UNSUBSCRIBE_URL, b"=\r\n", PREFERENCES_URL, b"=\r\n"]),
+        (
+            "a\n%%UNSUBSCRIBE_URL%%%%PREFERENCES_URL%%",
+            [b"a\r\n", UNSUBSCRIBE_URL, b"=\r\n", PREFERENCES_URL, b"=\r\n"],
+        ),
         ("tail \n", [b"tail=20\r\n"]),
         ("x=1\r\ny", [b"x=3D1\r\ny"]),
     ],
@@ -244,7 +285,9 @@ def test_example_site_message_keeps_fonts_and_media_queries(
     settings: Settings, update_golden: bool
 ) -> None:
     content, site_settings = example_digest()
-    template = build_template(content, settings=site_settings, edition_number=7, date=DATE, list_id=LIST_ID)
+    template = build_template(
+        content, settings=site_settings, edition_number=7, date=DATE, list_id=LIST_ID
+    )
     data = personalize(template, **ALICE)
     golden = GOLDEN / "edition.eml"
     if update_golden:
@@ -261,4 +304,8 @@ def test_example_site_message_keeps_fonts_and_media_queries(
 
 
 def test_golden_files_are_where_the_docs_say() -> None:
-    assert {p.name for p in Path(GOLDEN).iterdir()} >= {"edition.html", "edition.txt", "edition.eml"}
+    assert {p.name for p in Path(GOLDEN).iterdir()} >= {
+        "edition.html",
+        "edition.txt",
+        "edition.eml",
+    }

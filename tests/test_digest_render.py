@@ -10,38 +10,28 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from digest_support import make_post, with_digest, with_site
+from digest_support import (
+    ADDRESS,
+    GOLDEN,
+    example_digest,
+    make_post,
+    style_blocks,
+    with_digest,
+    with_site,
+)
 
-from publisher.config import Settings, load_settings
+from publisher.config import Settings
 from publisher.content import read_posts
-from publisher.digest.edition import select_posts
 from publisher.digest.render import (
     MAX_HTML_BYTES,
     PREFERENCES_URL,
     TEMPLATES,
     UNSUBSCRIBE_URL,
-    DigestContent,
     render_digest,
 )
 from publisher.models import Post
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = ROOT / "tests" / "golden" / "digest"
-EXAMPLE_NOW = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
 CUTOFF = datetime.fromisoformat("2025-11-20T00:00:00+00:00")
-ADDRESS = "〒100-0001 東京都千代田区千代田1-1\nテスト編集部"
-
-
-def example_digest() -> tuple[DigestContent, Settings]:
-    """The example site's edition covering the 30 days before 2025-11-20 09:00 JST."""
-    site = ROOT / "examples" / "site"
-    settings = with_digest(load_settings(site, environ={}), postal_address=ADDRESS)
-    posts = select_posts(read_posts(site, settings, EXAMPLE_NOW).posts, None, EXAMPLE_NOW, 30)
-    return render_digest(posts, number=7, cutoff=EXAMPLE_NOW, settings=settings), settings
-
-
-def style_blocks(markup: str) -> str:
-    return "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", markup, re.S))
 
 
 @pytest.fixture
@@ -66,7 +56,10 @@ def test_japanese_digest_shows_each_post(settings: Settings, posts: list[Post]) 
     doc = lxml.html.fromstring(content.html)
     assert doc.get("lang") == "ja"
     titles = doc.find_class("post-title")
-    assert [t.text_content() for t in titles] == ["韓国AI、世界3位浮上の真意とは？", "Title of older"]
+    assert [t.text_content() for t in titles] == [
+        "韓国AI、世界3位浮上の真意とは？",
+        "Title of older",
+    ]
     assert titles[0].find("a").get("href") == posts[0].url
     card = titles[0].getparent()
     assert "2025年9月21日" in card.find_class("meta")[0].text_content()
@@ -133,12 +126,12 @@ def test_css_is_inlined_and_the_style_block_survives(settings: Settings, posts: 
     doc = lxml.html.fromstring(content.html)
     card = doc.find_class("card")[0]
     assert "background-color:#fff" in card.get("style").replace(" ", "")
-    assert "Hiragino Sans" in doc.find_class("excerpt")[0].get("style")
+    assert "Hiragino Sans" in card.get("style")
 
 
 def test_html_escapes_and_text_does_not(settings: Settings) -> None:
     post = make_post(
-        "2025-11-19T10:00:00+09:00", title="<b>Q&A</b> \"quotes\"", excerpt="1 < 2 & 3 > 2"
+        "2025-11-19T10:00:00+09:00", title='<b>Q&A</b> "quotes"', excerpt="1 < 2 & 3 > 2"
     )
     content = render_digest([post], number=1, cutoff=CUTOFF, settings=settings)
     assert "&lt;b&gt;Q&amp;A&lt;/b&gt;" in content.html and "<b>Q" not in content.html
@@ -169,11 +162,18 @@ def test_subject_date_in_english(settings: Settings, posts: list[Post]) -> None:
 
 
 def test_max_posts_keeps_the_newest_and_links_to_the_rest(settings: Settings) -> None:
-    posts = [make_post(f"2025-11-{day:02d}T10:00:00+09:00", slug=f"d{day}") for day in range(10, 15)]
-    content = render_digest(posts, number=1, cutoff=CUTOFF, settings=with_digest(settings, max_posts=2))
+    posts = [
+        make_post(f"2025-11-{day:02d}T10:00:00+09:00", slug=f"d{day}") for day in range(10, 15)
+    ]
+    content = render_digest(
+        posts, number=1, cutoff=CUTOFF, settings=with_digest(settings, max_posts=2)
+    )
     assert (content.posts, content.omitted) == (2, 3)
     doc = lxml.html.fromstring(content.html)
-    assert [t.text_content() for t in doc.find_class("post-title")] == ["Title of d14", "Title of d13"]
+    assert [t.text_content() for t in doc.find_class("post-title")] == [
+        "Title of d14",
+        "Title of d13",
+    ]
     more = doc.find_class("more-link")[0]
     assert more.get("href") == "https://blog.example.com/"
     assert "他3件の記事" in more.text_content()
@@ -212,14 +212,20 @@ def test_templates_folder_overrides_by_file_name(
     settings = with_digest(settings, templates=str(folder))
     content = render_digest(posts, number=1, cutoff=CUTOFF, settings=settings)
     cells = lxml.html.fromstring(content.html).find_class("custom")
-    assert [c.text_content() for c in cells][0] == "韓国AI、世界3位浮上の真意とは？ / 続きを読む"
+    assert cells[0].text_content() == "韓国AI、世界3位浮上の真意とは？ / 続きを読む"
     assert "site-name" in content.html  # base.html.j2 still the built-in one
     assert "韓国AI、世界3位浮上の真意とは？" in content.text  # so is the text part
 
 
 def test_templates_install_with_the_package() -> None:
     names = {p.name for p in TEMPLATES.iterdir()}
-    assert {"base.html.j2", "edition.html.j2", "_post.html.j2", "edition.txt.j2", "style.css"} <= names
+    assert {
+        "base.html.j2",
+        "edition.html.j2",
+        "_post.html.j2",
+        "edition.txt.j2",
+        "style.css",
+    } <= names
 
 
 def test_empty_edition_still_renders(settings: Settings) -> None:

@@ -1,0 +1,193 @@
+"""Render a digest once per audience group: Jinja → premailer (CSS inlined) + a text part.
+
+Templates live in ``publisher/templates/digest/`` and install with the
+package; a ``digest.templates`` folder overrides any of them by file name.
+``*.html.j2`` are autoescaped, ``*.txt.j2`` are not. The stylesheet is
+included raw (never escaped: ``'Hiragino Sans'`` must stay quoted, or
+premailer drops the whole declaration), premailer copies it into ``style``
+attributes and keeps the ``<style>`` block, so ``@media`` rules (narrow
+screens, dark mode) still work in clients that read them.
+
+Per-subscriber values are unknown here: the templates print the tokens of
+:mod:`publisher.digest.placeholders`, which :mod:`publisher.digest.message`
+fills in. This is the only module that imports Jinja2 or premailer.
+
+>>> content = render_digest(posts, number=3, cutoff=now, settings=settings)  # doctest: +SKIP
+>>> content.subject, content.posts, content.omitted                          # doctest: +SKIP
+('Tsumiki Notes — 2025年11月20日', 5, 0)
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from publisher.config import Settings
+from publisher.digest.edition import reading_minutes
+from publisher.digest.labels import Labels, format_date, labels_for
+from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
+from publisher.models import Post
+
+__all__ = [
+    "MAX_HTML_BYTES",
+    "PREFERENCES_URL",
+    "SUBSCRIBER_NAME",
+    "TEMPLATES",
+    "UNSUBSCRIBE_URL",
+    "DigestContent",
+    "PostView",
+    "render_digest",
+]
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
+# Gmail clips an HTML part over ~102 KB behind a "[Message clipped]" link,
+# which also hides the footer and its unsubscribe link; stay below that.
+MAX_HTML_BYTES = 100_000
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    """One audience group's digest: subject, inlined HTML and text, with placeholders."""
+
+    subject: str
+    html: str
+    text: str
+    posts: int
+    """How many posts the digest shows."""
+    omitted: int
+    """How many newer-than-the-last-edition posts were left out (size or ``max_posts``)."""
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as the templates show it: every value already formatted."""
+
+    title: str
+    url: str
+    date: str
+    categories: tuple[str, ...]
+    excerpt: str
+    minutes: str
+
+
+def render_digest(
+    posts: Sequence[Post], *, number: int, cutoff: datetime, settings: Settings
+) -> DigestContent:
+    """Render the digest of ``posts`` (one audience group's) as HTML and text.
+
+    Shows the newest ``digest.max_posts`` posts, and fewer if the inlined HTML
+    would pass :data:`MAX_HTML_BYTES`; a link to the site then stands for the rest.
+
+    >>> render_digest(posts, number=1, cutoff=now, settings=settings).omitted  # doctest: +SKIP
+    0
+    """
+    env = _environment(settings.digest.templates)
+    ordered = sorted(posts, key=lambda post: (post.date, post.path), reverse=True)
+    subject = _subject(settings, number, cutoff, len(ordered))
+    keep = min(len(ordered), settings.digest.max_posts)
+    while True:
+        context = _context(ordered[:keep], len(ordered) - keep, number, cutoff, subject, settings)
+        html = _inline(env.get_template("edition.html.j2").render(context))
+        size = len(html.encode("utf-8"))
+        if size <= MAX_HTML_BYTES or keep <= 1:
+            break
+        keep = max(1, min(keep - 1, keep * MAX_HTML_BYTES // size))
+    text = env.get_template("edition.txt.j2").render(context)
+    return DigestContent(
+        subject=subject, html=html, text=text, posts=keep, omitted=len(ordered) - keep
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(override: str) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override:
+        loaders.append(jinja2.FileSystemLoader(override))
+    loaders.append(jinja2.FileSystemLoader(TEMPLATES))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html.j2", "html"), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _subject(settings: Settings, number: int, cutoff: datetime, count: int) -> str:
+    day = format_date(cutoff.astimezone(settings.site.tz).date(), settings.site.lang)
+    values = {"site": settings.site.title, "number": str(number), "date": day, "count": str(count)}
+    subject = settings.digest.subject
+    for key, value in values.items():
+        subject = subject.replace("{" + key + "}", value)
+    return " ".join(subject.split())
+
+
+def _context(
+    posts: Sequence[Post],
+    omitted: int,
+    number: int,
+    cutoff: datetime,
+    subject: str,
+    settings: Settings,
+) -> dict[str, Any]:
+    site, labels = settings.site, labels_for(settings.site.lang)
+    home = site.root_url + "/"
+    views = [_view(post, labels, settings) for post in posts]
+    return {
+        "lang": site.lang,
+        "t": labels,
+        "subject": subject,
+        "preheader": " / ".join(view.title for view in views[:3]),
+        "site": {"title": site.title, "url": home, "description": site.description},
+        "edition": {
+            "number": number,
+            "heading": labels.heading(number),
+            "date": format_date(cutoff.astimezone(site.tz).date(), site.lang),
+            "count": labels.count(len(posts) + omitted),
+        },
+        "posts": views,
+        "more": {"count": omitted, "label": labels.more(omitted), "url": home} if omitted else None,
+        "reason": labels.reason(site.title, settings.web.base_url),
+        "postal_address": [line.strip() for line in settings.digest.postal_address.splitlines()],
+        "unsubscribe_url": UNSUBSCRIBE_URL,
+        "preferences_url": PREFERENCES_URL,
+        "subscriber_name": SUBSCRIBER_NAME,
+    }
+
+
+def _view(post: Post, labels: Labels, settings: Settings) -> PostView:
+    return PostView(
+        title=post.title,
+        url=post.url,
+        date=format_date(post.date.astimezone(settings.site.tz).date(), settings.site.lang),
+        categories=post.categories,
+        excerpt=post.excerpt,
+        minutes=labels.minutes(reading_minutes(post, settings.site.lang)),
+    )
+
+
+def _inline(html: str) -> str:
+    """Copy the stylesheet into ``style`` attributes; keep ``<style>`` for ``@media``."""
+    from premailer import Premailer  # cssutils is slow to import; only senders need it
+
+    premailer = Premailer(
+        html,
+        keep_style_tags=True,  # @media rules cannot be inlined; they must stay in <style>
+        strip_important=False,  # dark-mode rules need !important to beat inline styles
+        disable_validation=True,
+        cssutils_logging_level=logging.CRITICAL,
+        allow_network=False,
+        allow_loading_external_files=False,
+    )
+    result: str = premailer.transform()
+    return result
