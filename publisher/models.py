@@ -31,7 +31,7 @@ EditionState = Literal["sending", "paused", "finished"]
 OutboxState = Literal["pending", "sending", "sent", "failed"]
 
 
-class Post(msgspec.Struct, frozen=True, kw_only=True):
+class Post(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """One published (or publishable) post, as read from its file.
 
     ``date`` keeps the offset the post was written with (a naive date takes the
@@ -40,6 +40,7 @@ class Post(msgspec.Struct, frozen=True, kw_only=True):
     ``body_offset`` the character offset where the body starts in its decoded,
     newline-normalised text, so the body can be rendered later without parsing
     the front matter again. ``stamp`` is ``"size-mtime_ns"`` of the file.
+    Encoded as an array (no field names) to keep the build cache small and fast.
     """
 
     source: str

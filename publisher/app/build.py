@@ -11,18 +11,21 @@ stages; this module wires them together and does the I/O last.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from publisher.config import Settings, load_settings
-from publisher.content import ReadResult, read_posts
-from publisher.content.bodies import render_bodies
+from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
-from publisher.files import write_if_changed
+from publisher.files import write_atomic, write_if_changed
 from publisher.models import Post, Problem
 
 __all__ = ["BuildReport", "BuildRequest", "build_feeds", "load_site_settings", "parse_time"]
@@ -95,18 +98,39 @@ def load_site_settings(site_dir: Path, config_file: Path | None = None) -> Setti
     return load_settings(site_dir, config_file)
 
 
+class _LastBuild(msgspec.Struct, frozen=True):
+    """What the previous build saw and reported, to recognise an unchanged site."""
+
+    listing: str
+    output_dir: str
+    next_due: datetime | None
+    files: int
+    published: int
+    scheduled: int
+    drafts: int
+    outputs: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
 def build_feeds(request: BuildRequest) -> BuildReport:
     """Read the posts and write every feed whose bytes changed."""
     settings = request.settings or load_settings(request.site_dir, request.config_file)
     now = request.now or datetime.now(UTC)
     var = Path(settings.paths.var) / "cache"
     output_dir = request.output_dir.resolve()
-    read = read_posts(request.site_dir, settings, now, cache_file=var / "posts.json")
-    plans, plan_problems = plan_feeds(read.posts, settings)
+    listing = list_posts(request.site_dir, settings)
+    signature = _signature(listing, settings, output_dir)
     manifest = Manifest.load(var / "feeds.json")
+    unchanged = _unchanged_site(var / "build.json", signature, now, manifest)
+    if unchanged is not None and not (request.strict and unchanged.problems):
+        return unchanged
+    read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
+    plans, plan_problems = plan_feeds(read.posts, settings)
     fingerprint = settings.fingerprint()
     keys = {plan.path: plan_key(plan, fingerprint) for plan in plans}
     stale = [p for p in plans if not manifest.is_current(output_dir / p.path, keys[p.path])]
+    from publisher.content.bodies import render_bodies  # rendering only when a feed changed
+
     html_cache = HtmlCache(var / "html", fingerprint)
     needed = _posts_needing_bodies(stale, settings)
     html, body_problems = render_bodies(needed, settings, html_cache)
@@ -114,12 +138,65 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     report = _report(read, problems, output_dir, rendered=len(needed))
     if (request.strict and problems) or (not read.posts and read.problems):
         return replace(report, aborted=bool(request.strict and problems))
-    written, unchanged = _write(plans, stale, keys, html, settings, output_dir, manifest)
-    removed = _remove_orphans(manifest, plans, output_dir)
+    written, same = _write(plans, stale, keys, html, settings, output_dir, manifest)
+    removed = _remove_orphans(manifest, plans, output_dir, settings)
     manifest.save()
     if stale:
         html_cache.prune(_posts_needing_bodies(plans, settings))
-    return replace(report, written=written, unchanged=unchanged, removed=removed)
+    report = replace(report, written=written, unchanged=same, removed=removed)
+    _remember(var / "build.json", signature, report)
+    return report
+
+
+def _signature(listing: list[tuple[str, str]], settings: Settings, output_dir: Path) -> str:
+    digest = hashlib.sha256(f"{settings.fingerprint()}\0{output_dir}\0".encode())
+    for path, stamp in listing:
+        digest.update(f"{path}\0{stamp}\n".encode())
+    return digest.hexdigest()
+
+
+def _unchanged_site(
+    path: Path, signature: str, now: datetime, manifest: Manifest
+) -> BuildReport | None:
+    """The previous report, if no post, setting or output changed and no post fell due since."""
+    try:
+        last = msgspec.json.decode(path.read_bytes(), type=_LastBuild)
+    except (OSError, msgspec.DecodeError):
+        return None
+    if last.listing != signature or (last.next_due is not None and now >= last.next_due):
+        return None
+    if not manifest.files or not manifest.untouched():
+        return None
+    return BuildReport(
+        files=last.files,
+        published=last.published,
+        scheduled=last.scheduled,
+        drafts=last.drafts,
+        parsed=0,
+        rendered=0,
+        written=(),
+        unchanged=last.outputs,
+        removed=(),
+        problems=last.problems,
+        next_due=last.next_due,
+        output_dir=last.output_dir,
+    )
+
+
+def _remember(path: Path, signature: str, report: BuildReport) -> None:
+    last = _LastBuild(
+        listing=signature,
+        output_dir=report.output_dir,
+        next_due=report.next_due,
+        files=report.files,
+        published=report.published,
+        scheduled=report.scheduled,
+        drafts=report.drafts,
+        outputs=tuple(sorted(report.written + report.unchanged)),
+        problems=report.problems,
+    )
+    with contextlib.suppress(OSError):
+        write_atomic(path, msgspec.json.encode(last))
 
 
 def _posts_needing_bodies(plans: list[FeedPlan], settings: Settings) -> list[Post]:
@@ -154,11 +231,16 @@ def _write(
         xsl = resources.files("publisher.feeds").joinpath("feed.xsl").read_bytes()
         relative = f"{settings.feeds.dir}/feed.xsl"
         (written if write_if_changed(output_dir / relative, xsl) else unchanged).append(relative)
+        manifest.record(output_dir / relative, "stylesheet")
     return tuple(written), tuple(sorted(unchanged))
 
 
-def _remove_orphans(manifest: Manifest, plans: list[FeedPlan], output_dir: Path) -> tuple[str, ...]:
-    keep = {output_dir / plan.path for plan in plans}
+def _remove_orphans(
+    manifest: Manifest, plans: list[FeedPlan], output_dir: Path, settings: Settings
+) -> tuple[str, ...]:
+    keep = {output_dir / plan.path for plan in plans} | {
+        output_dir / settings.feeds.dir / "feed.xsl"
+    }
     removed: list[str] = []
     for path in manifest.orphans(output_dir, keep):
         path.unlink(missing_ok=True)

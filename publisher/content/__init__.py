@@ -1,5 +1,5 @@
 """Reading a Jekyll site: files → :class:`~publisher.models.Post` and Problems."""
 
-from publisher.content.reader import ReadResult, read_posts
+from publisher.content.reader import ReadResult, list_posts, read_posts
 
-__all__ = ["ReadResult", "read_posts"]
+__all__ = ["ReadResult", "list_posts", "read_posts"]

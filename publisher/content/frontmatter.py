@@ -14,18 +14,17 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from frontmatter.default_handlers import YAMLHandler
 
 from publisher.errors import PostError
 
 __all__ = ["Head", "key_line", "read_body", "read_head", "read_more_body"]
 
 HEAD_BYTES = 4096
-_HANDLER = YAMLHandler()
-_BOUNDARY: re.Pattern[str] = _HANDLER.FM_BOUNDARY
+# python-frontmatter's YAML boundary: a line of three or more dashes.
+_BOUNDARY = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 _BOM = "\ufeff"
 
 
@@ -120,11 +119,19 @@ def _split(text: str) -> tuple[str, int] | None:
     return text[start + 1 : closing.start()], end
 
 
+@lru_cache(maxsize=1)
+def _handler() -> Any:
+    # Imported on first parse only: an unchanged rebuild parses nothing.
+    from frontmatter.default_handlers import YAMLHandler
+
+    return YAMLHandler()
+
+
 def _load(path: Path, front: str) -> dict[str, Any]:
     import yaml
 
     try:
-        meta = _HANDLER.load(front)
+        meta = _handler().load(front)
     except yaml.MarkedYAMLError as exc:
         # Where PyYAML noticed the problem, except for an unclosed bracket or
         # quote: it is noticed lines later, and where it opened is the line to fix.

@@ -25,11 +25,10 @@ import msgspec
 
 from publisher.config import Settings
 from publisher.content.cache import CacheEntry, load_posts_cache, save_posts_cache
-from publisher.content.post import parse_post
 from publisher.errors import PostError
 from publisher.models import Post, Problem
 
-__all__ = ["ReadResult", "read_posts", "scan_posts"]
+__all__ = ["ReadResult", "list_posts", "read_posts", "scan_posts"]
 
 POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-.+\.(?:md|markdown|mkd|mkdn|mdown|html)$", re.I)
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -51,9 +50,13 @@ class ReadResult:
     """Files actually parsed this time (the rest came from the cache)."""
 
 
-def scan_posts(posts_dir: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """Every post file under ``posts_dir`` (recursively) with its stat, in a stable order."""
-    stack = [posts_dir]
+def scan_posts(posts_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
+    """Every post file under ``posts_dir`` (recursively) with its stat, in a stable order.
+
+    Paths are plain strings: this runs for every file on every build, and an
+    unchanged rebuild should cost little more than the ``stat`` calls.
+    """
+    stack = [str(posts_dir)]
     while stack:
         folder = stack.pop()
         try:
@@ -64,9 +67,15 @@ def scan_posts(posts_dir: Path) -> Iterator[tuple[Path, os.stat_result]]:
             if entry.name.startswith((".", "_", "#", "~")):
                 continue
             if entry.is_dir():
-                stack.append(Path(entry.path))
+                stack.append(entry.path)
             elif POST_NAME.match(entry.name) and entry.is_file():
-                yield Path(entry.path), entry.stat()
+                yield entry.path, entry.stat()
+
+
+def list_posts(site_dir: Path, settings: Settings) -> list[tuple[str, str]]:
+    """(absolute path, ``size-mtime_ns`` stamp) of every post file: what a rebuild compares."""
+    folder = site_dir.resolve() / settings.site.posts_dir
+    return [(path, f"{st.st_size}-{st.st_mtime_ns}") for path, st in scan_posts(folder)]
 
 
 def read_posts(
@@ -74,20 +83,24 @@ def read_posts(
     settings: Settings,
     now: datetime,
     cache_file: Path | None = None,
+    listing: list[tuple[str, str]] | None = None,
 ) -> ReadResult:
-    """Read every post of the site; see the module docstring for the rules."""
+    """Read every post of the site; see the module docstring for the rules.
+
+    ``listing`` is :func:`list_posts`' result when the caller already has it.
+    """
     site_dir = site_dir.resolve()
     fingerprint = settings.fingerprint()
     cached = load_posts_cache(cache_file, fingerprint) if cache_file else {}
     entries: dict[str, CacheEntry] = {}
     todo: list[tuple[str, str, str]] = []
-    for path, stat in scan_posts(site_dir / settings.site.posts_dir):
-        key, stamp = str(path), f"{stat.st_size}-{stat.st_mtime_ns}"
+    prefix = len(str(site_dir)) + 1
+    for key, stamp in listing if listing is not None else list_posts(site_dir, settings):
         hit = cached.get(key)
         if hit is not None and hit.stamp == stamp:
             entries[key] = hit
         else:
-            todo.append((key, path.relative_to(site_dir).as_posix(), stamp))
+            todo.append((key, key[prefix:].replace(os.sep, "/"), stamp))
     for key, entry in _parse_all(todo, settings):
         entries[key] = entry
     if cache_file is not None and (todo or len(entries) != len(cached)):
@@ -163,6 +176,8 @@ def _parse_all(
 
 
 def _parse_one(item: tuple[str, str, str], settings: Settings) -> tuple[str, CacheEntry]:
+    from publisher.content.post import parse_post  # not needed when every post is cached
+
     key, relpath, stamp = item
     try:
         post = parse_post(Path(key), relpath, settings, stamp)

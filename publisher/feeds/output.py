@@ -67,6 +67,17 @@ class Manifest:
             return False
         return stat.st_size == seen.size and stat.st_mtime_ns == seen.mtime_ns
 
+    def untouched(self) -> bool:
+        """Whether every file listed still has the size and mtime it was written with."""
+        for path, seen in self.files.items():
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return False
+            if stat.st_size != seen.size or stat.st_mtime_ns != seen.mtime_ns:
+                return False
+        return True
+
     def record(self, target: Path, key: str) -> None:
         """Remember that ``target`` now holds the output for ``key``."""
         stat = target.stat()
