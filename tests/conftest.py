@@ -97,3 +97,57 @@ def sample_posts() -> list[Path]:
     if not SAMPLE_POSTS.is_dir():
         pytest.skip("../shared/sample-posts is not here")
     return sorted(SAMPLE_POSTS.glob("*.txt"))
+
+
+# --- the database (publisher.store) ------------------------------------------------
+# Appended as a block of its own, imports included, so it merges cleanly.
+
+import os  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from publisher.store import open_engine, open_store  # noqa: E402
+
+TEST_DATABASE_ENV = "PUBLISHER_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty, migrated database: a SQLite file, and PostgreSQL when configured.
+
+    PostgreSQL runs when ``PUBLISHER_TEST_DATABASE_URL`` is set (e.g.
+    ``postgresql://postgres@127.0.0.1:5432/test``). Each test gets a schema of
+    its own process, dropped and created again, so two test runs sharing the
+    server do not see each other's tables. ``db.url`` is the URL to open.
+    """
+    if request.param == "sqlite":
+        engine = open_store(f"sqlite:///{tmp_path / 'var' / 'publisher.db'}")
+        yield engine
+        engine.dispose()
+        return
+    base = os.environ.get(TEST_DATABASE_ENV)
+    if not base:
+        pytest.skip(f"{TEST_DATABASE_ENV} is not set")
+    schema = f"publisher_test_{os.getpid()}"
+    _reset_postgres_schema(base, schema, create=True)
+    engine = open_store(
+        make_url(base)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    yield engine
+    engine.dispose()
+    _reset_postgres_schema(base, schema, create=False)
+
+
+def _reset_postgres_schema(url: str, schema: str, *, create: bool) -> None:
+    admin = open_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            if create:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    finally:
+        admin.dispose()

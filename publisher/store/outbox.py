@@ -1,0 +1,242 @@
+"""The outbox as a work queue: claim a batch with a lease, record the outcomes, release.
+
+A claim marks rows ``sending`` with this worker's id and a lease
+(``claimed_until``). Rows left ``sending`` by a worker that crashed are claimed
+again once their lease has run out, so nothing is lost; a worker that lost its
+claim (its lease ran out and someone else took the row, or the subscriber
+unsubscribed) records nothing over the new owner's work.
+
+On PostgreSQL the claim reads with ``FOR UPDATE SKIP LOCKED``, so several
+processes take disjoint batches without waiting for each other. On SQLite the
+``BEGIN IMMEDIATE`` transaction (see ``engine``) lets one claimer in at a time.
+
+Satisfies ``publisher.delivery.worker.Queue`` without importing it.
+
+>>> store = OutboxStore(engine, worker_id="host-1234")     # doctest: +SKIP
+>>> batch = store.claim(edition.id, 500, now)              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Row, and_, bindparam, func, or_, select, update
+
+from publisher.models import OutboxItem, Outcome
+from publisher.store.editions import edition_counts
+from publisher.store.rules import add_bounce
+from publisher.store.schema import outbox
+
+__all__ = ["REPLY_LIMIT", "OutboxStore", "item_from_row"]
+
+REPLY_LIMIT = 500
+"""Characters of the server's last reply kept per row."""
+
+_ITEM_COLUMNS = (
+    outbox.c.id,
+    outbox.c.edition_id,
+    outbox.c.subscriber_id,
+    outbox.c.email,
+    outbox.c.name,
+    outbox.c.audience,
+    outbox.c.state,
+    outbox.c.attempts,
+    outbox.c.last_reply,
+    outbox.c.next_attempt_at,
+    outbox.c.sent_at,
+)
+
+
+def item_from_row(row: Row[Any]) -> OutboxItem:
+    """An :class:`OutboxItem` from a row holding the outbox's item columns."""
+    m = row._mapping
+    return OutboxItem(
+        id=m["id"],
+        edition_id=m["edition_id"],
+        subscriber_id=m["subscriber_id"],
+        email=m["email"],
+        name=m["name"],
+        audience=m["audience"],
+        state=m["state"],
+        attempts=m["attempts"],
+        last_reply=m["last_reply"],
+        next_attempt_at=m["next_attempt_at"],
+        sent_at=m["sent_at"],
+    )
+
+
+class OutboxStore:
+    """One worker's handle on the outbox; ``worker_id`` must be unique per process."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        worker_id: str,
+        lease_seconds: float = 300,
+        bounce_limit: int = 3,
+    ) -> None:
+        self.engine = engine
+        self.worker_id = worker_id
+        self.lease = timedelta(seconds=lease_seconds)
+        self.bounce_limit = bounce_limit
+        self._claimed_at: datetime | None = None
+
+    def claim(self, edition_id: int, limit: int, now: datetime) -> list[OutboxItem]:
+        """Up to ``limit`` rows of the edition due at ``now``, in id order, now ours."""
+        due = or_(
+            and_(
+                outbox.c.state == "pending",
+                or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
+            ),
+            # A crashed (or stuck) worker's rows, once its lease has run out.
+            and_(outbox.c.state == "sending", outbox.c.claimed_until < now),
+        )
+        query = (
+            select(outbox.c.id)
+            .where(outbox.c.edition_id == edition_id, due)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        self._claimed_at = now
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            ids = list(conn.execute(query).scalars())
+            if not ids:
+                return []
+            claimed = conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(state="sending", claimed_by=self.worker_id, claimed_until=now + self.lease)
+                .returning(*_ITEM_COLUMNS)
+            ).all()
+        return sorted((item_from_row(r) for r in claimed), key=lambda item: item.id)
+
+    def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> None:
+        """Save a batch of outcomes in one transaction; rows no longer ours are left alone.
+
+        A bounced outcome also counts a bounce against the subscriber (marked
+        bounced at ``bounce_limit``), stamped ``now`` or else the time of this
+        store's latest claim (an :class:`Outcome` of a failure carries no time).
+        """
+        if not outcomes:
+            return
+        statement = (
+            update(outbox)
+            .where(
+                outbox.c.id == bindparam("b_id"),
+                outbox.c.claimed_by == self.worker_id,
+                outbox.c.state == "sending",
+            )
+            .values(
+                state=bindparam("b_state"),
+                attempts=bindparam("b_attempts"),
+                last_reply=bindparam("b_reply"),
+                next_attempt_at=bindparam("b_next", type_=outbox.c.next_attempt_at.type),
+                sent_at=bindparam("b_sent", type_=outbox.c.sent_at.type),
+                claimed_by=None,
+                claimed_until=None,
+            )
+        )
+        plain = [_params(o) for o in outcomes if not o.bounced]
+        with self.engine.begin() as conn:
+            if plain:
+                conn.execute(statement, plain)
+            for outcome in outcomes:
+                # Rare; one at a time to count a bounce only if the row was still ours.
+                if outcome.bounced and conn.execute(statement, _params(outcome)).rowcount:
+                    when = now or self._claimed_at
+                    add_bounce(conn, outcome.subscriber_id, self.bounce_limit, when)
+
+    def release(self, item_ids: Sequence[int]) -> None:
+        """Give claimed rows back (pending, unclaimed), e.g. on a clean shutdown."""
+        if not item_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(list(item_ids)),
+                    outbox.c.claimed_by == self.worker_id,
+                    outbox.c.state == "sending",
+                )
+                .values(state="pending", claimed_by=None, claimed_until=None)
+            )
+
+    def release_dead_claims(self, edition_id: int, host: str) -> int:
+        """Give back rows claimed by ended processes on ``host``; how many were released.
+
+        Worker ids of the form ``host:pid:...`` name their process: a send
+        restarted after a crash on the same machine resumes its rows at once
+        instead of waiting for their lease to run out. Workers on other hosts,
+        and processes still running (or whose pid was reused), keep their lease.
+        """
+        prefix = f"{host}:"
+        owners = (
+            select(outbox.c.claimed_by)
+            .distinct()
+            .where(
+                outbox.c.edition_id == edition_id,
+                outbox.c.state == "sending",
+                outbox.c.claimed_by.startswith(prefix, autoescape=True),
+            )
+        )
+        with self.engine.begin() as conn:
+            dead = [
+                owner
+                for owner in conn.execute(owners).scalars()
+                if owner != self.worker_id and not _process_alive(owner[len(prefix) :])
+            ]
+            if not dead:
+                return 0
+            result = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.edition_id == edition_id,
+                    outbox.c.state == "sending",
+                    outbox.c.claimed_by.in_(dead),
+                )
+                .values(state="pending", claimed_by=None, claimed_until=None)
+            )
+        return result.rowcount
+
+    def next_attempt_at(self, edition_id: int) -> datetime | None:
+        """When the earliest row waiting for a retry is due; None if none is waiting."""
+        query = select(func.min(outbox.c.next_attempt_at)).where(
+            outbox.c.edition_id == edition_id, outbox.c.state == "pending"
+        )
+        with self.engine.connect() as conn:
+            earliest: datetime | None = conn.execute(query).scalar_one()
+        return earliest
+
+    def counts(self, edition_id: int) -> dict[str, int]:
+        """How many rows of the edition are in each state (every state is a key)."""
+        return edition_counts(self.engine, edition_id)
+
+
+def _process_alive(rest: str) -> bool:
+    """Whether the process named by ``pid:...`` may still run (unknown counts as running)."""
+    pid = rest.partition(":")[0]
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, under another user
+        return True
+    return True
+
+
+def _params(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "b_id": outcome.item_id,
+        "b_state": outcome.state,
+        "b_attempts": outcome.attempts,
+        "b_reply": outcome.reply[:REPLY_LIMIT],
+        "b_next": outcome.next_attempt_at if outcome.state == "pending" else None,
+        "b_sent": outcome.sent_at if outcome.state == "sent" else None,
+    }

@@ -1,0 +1,112 @@
+"""The rules every writer of subscribers applies, shared by the single and bulk paths.
+
+Addresses are validated and normalised one way; a category choice is cleaned
+one way; and when someone leaves or bounces, their queued mail is stopped in
+the same transaction that records it. The functions taking a ``Connection``
+run inside the caller's transaction.
+
+>>> normalise_email(" Ann@EXAMPLE.com ")
+'Ann@example.com'
+>>> split_categories("Policy; Markets,Policy")
+('Policy', 'Markets')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import Connection, Row, Select, and_, case, select, update
+
+from publisher.errors import SubscriberError
+from publisher.models import Subscriber
+from publisher.store.schema import outbox, subscribers
+
+__all__ = [
+    "add_bounce",
+    "clean_categories",
+    "fail_unsent",
+    "normalise_email",
+    "split_categories",
+    "subscriber_from_row",
+]
+
+_SEPARATORS = re.compile(r"[;,]")
+
+
+def normalise_email(email: str) -> str:
+    """The address in normal form, or :class:`SubscriberError` saying why it is not valid."""
+    text = email.strip()
+    if not text:
+        raise SubscriberError(email, "no email address")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise SubscriberError(text, str(exc)) from exc
+
+
+def clean_categories(categories: Iterable[str]) -> tuple[str, ...]:
+    """Stripped, non-empty, de-duplicated category names in their first order."""
+    return tuple(dict.fromkeys(c.strip() for c in categories if c.strip()))
+
+
+def split_categories(cell: str) -> tuple[str, ...]:
+    """Categories written in one cell, separated by ``;`` or ``,``."""
+    return clean_categories(_SEPARATORS.split(cell))
+
+
+def subscriber_from_row(row: Row[Any]) -> Subscriber:
+    """A :class:`Subscriber` from a row of the ``subscribers`` table."""
+    m = row._mapping
+    return Subscriber(
+        id=m["id"],
+        email=m["email"],
+        name=m["name"],
+        status=m["status"],
+        categories=tuple(m["categories"]),
+        created_at=m["created_at"],
+        confirmed_at=m["confirmed_at"],
+        unsubscribed_at=m["unsubscribed_at"],
+        bounces=m["bounces"],
+    )
+
+
+def fail_unsent(
+    conn: Connection, subscriber_ids: Sequence[int] | Select[tuple[int]], reason: str
+) -> None:
+    """Fail these subscribers' outbox rows not yet sent, so none goes out any more.
+
+    A row being sent loses its claim too: the worker's later record of it
+    changes nothing (see ``OutboxStore.record``).
+    """
+    conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.subscriber_id.in_(subscriber_ids),
+            outbox.c.state.in_(("pending", "sending")),
+        )
+        .values(state="failed", last_reply=reason, claimed_by=None, claimed_until=None)
+    )
+
+
+def add_bounce(conn: Connection, subscriber_id: int, limit: int, now: datetime | None) -> None:
+    """Count one bounce; at ``limit`` an active or pending subscriber becomes bounced.
+
+    ``now`` None leaves ``updated_at`` as it is.
+    """
+    bounces = subscribers.c.bounces + 1
+    at_limit = and_(bounces >= limit, subscribers.c.status.in_(("active", "pending")))
+    changes: dict[str, Any] = {
+        "bounces": bounces,
+        "status": case((at_limit, "bounced"), else_=subscribers.c.status),
+    }
+    if now is not None:
+        changes["updated_at"] = now
+    conn.execute(update(subscribers).where(subscribers.c.id == subscriber_id).values(changes))
+    bounced = select(subscribers.c.id).where(
+        subscribers.c.id == subscriber_id, subscribers.c.status == "bounced"
+    )
+    fail_unsent(conn, bounced, "bounced")

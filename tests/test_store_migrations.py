@@ -1,0 +1,90 @@
+"""publisher.store.engine and migrations: the migrated schema is exactly schema.metadata."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
+
+from publisher.store import current_revision, open_engine, open_store, upgrade
+from publisher.store.schema import metadata
+
+
+def schema_differences(engine: Engine, target: MetaData) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": False}
+        )
+        return list(compare_metadata(context, target))
+
+
+def test_the_migrated_schema_matches_the_tables(db: Engine) -> None:
+    assert schema_differences(db, metadata) == []
+    assert current_revision(db) == "0001"
+    tables = set(inspect(db).get_table_names())
+    assert {"subscribers", "editions", "outbox", "alembic_version"} <= tables
+
+
+def test_the_comparison_would_see_a_difference(db: Engine) -> None:
+    changed = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(changed)
+    Table("outbox", changed, Column("priority", Integer), extend_existing=True)
+    assert [d[0] for d in schema_differences(db, changed)] == ["add_column"]  # type: ignore[index]
+
+
+def test_upgrading_again_changes_nothing(db: Engine) -> None:
+    upgrade(db)
+    assert current_revision(db) == "0001"
+    assert schema_differences(db, metadata) == []
+
+
+def test_the_first_run_creates_the_sqlite_file_and_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "nested" / "publisher.db"
+    engine = open_engine(f"sqlite:///{path}")
+    try:
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert current_revision(engine) == "0001"
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+    finally:
+        engine.dispose()
+    assert path.is_file()
+    with closing(sqlite3.connect(path)) as raw:
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+    reopened = open_store(f"sqlite:///{path}")
+    assert current_revision(reopened) == "0001"
+    reopened.dispose()
+
+
+def test_sqlite_transactions_begin_immediate(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'publisher.db'}")
+    try:
+        with (
+            engine.connect() as conn,
+            closing(sqlite3.connect(tmp_path / "publisher.db", timeout=0)) as other,
+        ):
+            conn.execute(text("SELECT 1"))
+            # Even a read holds the write lock from its first statement.
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_urls_use_psycopg_3() -> None:
+    for url in ("postgresql://u@db.example.com/publisher", "postgres://u@db.example.com/publisher"):
+        engine = open_engine(url)
+        assert (engine.dialect.name, engine.dialect.driver) == ("postgresql", "psycopg")
+        engine.dispose()
+    explicit = open_engine("postgresql+psycopg://u@db.example.com/publisher")
+    assert explicit.dialect.driver == "psycopg"
+    explicit.dispose()
