@@ -137,3 +137,20 @@ def test_help_lists_every_option() -> None:
     assert result.exit_code == 0
     for option in ("--site", "--output", "--config", "--now", "--strict", "--json"):
         assert option in result.output
+
+
+def test_build_path_imports_only_what_it_needs(cli_site: Path) -> None:
+    # The build runs on every change of the site: no database, template or mail library.
+    code = (
+        "import sys; from publisher.cli import main\n"
+        "try:\n    main(['build', '--site', 'site'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('sqlalchemy', 'jinja2', 'premailer', 'smtplib', 'alembic') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cli_site.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

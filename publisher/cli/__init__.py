@@ -7,63 +7,16 @@ into a message and an exit status here, and nowhere else.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from publisher import __version__, app
-from publisher.errors import ConfigError, PublisherError
+from publisher.cli.options import site_options
 
 __all__ = ["main"]
 
-F = TypeVar("F", bound=Callable[..., Any])
 SHOWN = 10
-
-
-class ConfigFailure(click.ClickException):
-    """Invalid settings or options: nothing was done (exit status 2)."""
-
-    exit_code = 2
-
-
-def _translate_errors(func: F) -> F:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ConfigError as exc:
-            raise ConfigFailure(str(exc)) from exc
-        except PublisherError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _site_options(func: F) -> F:
-    func = click.option(
-        "--now",
-        "now_text",
-        metavar="TIME",
-        help="Act as if it were TIME (ISO 8601; no offset = the site's timezone). For previews.",
-    )(func)
-    func = click.option(
-        "--config",
-        "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="publisher's TOML settings [default: SITE/publisher.toml if present].",
-    )(func)
-    func = click.option(
-        "--site",
-        "site_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path(),
-        show_default="the current folder",
-        help="The Jekyll site: the folder with _config.yml and _posts/.",
-    )(func)
-    return func  # noqa: RET504
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -73,7 +26,7 @@ def main() -> None:
 
 
 @main.command()
-@_site_options
+@site_options
 @click.option(
     "--output",
     "output_dir",
@@ -84,7 +37,6 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Treat any problem as fatal: write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@_translate_errors
 def build(
     site_dir: Path,
     config_file: Path | None,
@@ -147,3 +99,14 @@ def _print_report(report: app.BuildReport) -> None:
         click.echo("Problems:", err=True)
         for problem in report.problems:
             click.echo(f"  {problem}", err=True)
+
+
+def _register() -> None:
+    from publisher.cli.newsletter import db, digest, subscribers
+
+    main.add_command(digest)
+    main.add_command(subscribers)
+    main.add_command(db)
+
+
+_register()

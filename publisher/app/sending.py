@@ -1,0 +1,245 @@
+"""Use cases: preview the next digest, send a test, send the edition, show status.
+
+``send_digest`` resumes an unfinished edition first; otherwise it plans the
+next one (posts since the last cutoff), and when there are new posts creates
+it with its audience fixed, then drains the outbox. Rerunning after a crash
+resumes: sent rows are never sent again, and only the batch that was in
+flight can be sent twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Literal
+
+from publisher.app.context import Context
+from publisher.app.digest import Composer, EditionPlan, plan_next_edition, posts_by_id, sender_of
+from publisher.delivery import FileTransport, Policy, SmtpTransport, Tally, Transport, drain
+from publisher.errors import PublisherError
+from publisher.models import Edition, OutboxItem
+from publisher.store import editions as edition_store
+from publisher.store.outbox import OutboxStore
+
+__all__ = [
+    "EditionStatus",
+    "SendReport",
+    "database_revision",
+    "digest_status",
+    "make_transport",
+    "preview_digest",
+    "send_digest",
+    "send_test",
+]
+
+Format = Literal["html", "text", "eml"]
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What ``send_digest`` did."""
+
+    edition: Edition | None
+    created: bool
+    message: str
+    tally: Tally | None
+    counts: dict[str, int]
+    retry_at: datetime | None = None
+    dry_run: bool = False
+    audiences: tuple[tuple[str, int], ...] = ()
+    plan: EditionPlan | None = None
+
+
+@dataclass(frozen=True)
+class EditionStatus:
+    """One edition and its delivery counts."""
+
+    edition: Edition
+    counts: dict[str, int]
+
+
+def make_transport(ctx: Context, folder: Path) -> Transport:
+    """SMTP when ``[smtp] host`` is set, else ``.eml`` files in ``folder``."""
+    smtp = ctx.config.smtp
+    if not smtp.host:
+        return FileTransport(folder)
+    return SmtpTransport(
+        smtp.host,
+        smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        password=ctx.environ.get("PUBLISHER_SMTP_PASSWORD", ""),
+        timeout=smtp.timeout,
+    )
+
+
+def _next_plan(ctx: Context) -> EditionPlan:
+    latest = edition_store.latest_edition(ctx.engine)
+    last_cutoff = latest.cutoff_to if latest else None
+    return plan_next_edition(ctx, last_cutoff, (latest.number + 1) if latest else 1)
+
+
+def _composer(ctx: Context, edition: Edition) -> Composer:
+    posts = posts_by_id(ctx, edition.post_ids)
+    return Composer(ctx, edition.number, edition.cutoff_to, edition.created_at, posts)
+
+
+def preview_digest(ctx: Context, fmt: Format, categories: tuple[str, ...] = ()) -> bytes:
+    """The next edition as a subscriber would get it (HTML, text or .eml); writes nothing."""
+    plan = _next_plan(ctx)
+    if not plan.posts:
+        raise PublisherError("no new posts since the last edition: there is nothing to preview")
+    composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
+    from publisher.models import audience_key
+
+    template = composer.template_for(audience_key(categories))
+    if template is None:
+        raise PublisherError(f"no new posts in the categories {', '.join(categories)}")
+    data = composer.personal(template, 0, "preview@example.com", "")
+    if fmt == "eml":
+        return data
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    wanted = "html" if fmt == "html" else "plain"
+    for part in message.walk():
+        if part.get_content_type() == f"text/{wanted}":
+            return str(part.get_content()).encode("utf-8")
+    raise PublisherError(f"the message has no text/{wanted} part")
+
+
+def send_test(ctx: Context, to: str) -> str:
+    """Send the next edition to ``to`` only, through the same code and headers as a real send."""
+    plan = _next_plan(ctx)
+    if not plan.posts:
+        raise PublisherError("no new posts since the last edition: there is nothing to send")
+    composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
+    item = OutboxItem(id=0, edition_id=0, subscriber_id=0, email=to, name="")
+    sender, data = composer.compose(item)
+    transport = make_transport(ctx, ctx.var / "outbox" / "test")
+    try:
+        return transport.send(sender, to, data)
+    finally:
+        transport.close()
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def send_digest(
+    ctx: Context,
+    on_progress: Callable[[Tally, dict[str, int]], None] | None = None,
+    dry_run: bool = False,
+    should_stop: Callable[[], bool] | None = None,
+) -> SendReport:
+    """Create (or resume) the edition and deliver it; see the module docstring."""
+    engine = ctx.engine
+    edition = edition_store.unfinished_edition(engine)
+    created = False
+    if edition is None:
+        plan = _next_plan(ctx)
+        if not plan.posts:
+            return SendReport(
+                None, False, "no new posts since the last edition: nothing to send", None, {}
+            )
+        if dry_run:
+            audiences = tuple(edition_store.active_audiences(engine))
+            return SendReport(
+                None,
+                False,
+                "dry run: nothing was sent",
+                None,
+                {},
+                dry_run=True,
+                audiences=audiences,
+                plan=plan,
+            )
+        composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
+        wanted = [
+            key
+            for key, _ in edition_store.active_audiences(engine)
+            if composer.template_for(key) is not None
+        ]
+        edition = edition_store.create_edition(
+            engine,
+            cutoff_from=plan.cutoff_from,
+            cutoff_to=plan.cutoff_to,
+            subject=f"#{plan.number}",
+            post_ids=tuple(p.id for p in plan.posts),
+            audiences=wanted,
+            now=ctx.clock(),
+        )
+        created = True
+    elif dry_run:
+        counts = edition_store.edition_counts(engine, edition.id)
+        return SendReport(
+            edition,
+            False,
+            f"dry run: edition {edition.number} would be resumed",
+            None,
+            counts,
+            dry_run=True,
+        )
+    return _deliver(ctx, edition, created, on_progress, should_stop)
+
+
+def _deliver(
+    ctx: Context,
+    edition: Edition,
+    created: bool,
+    on_progress: Callable[[Tally, dict[str, int]], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> SendReport:
+    digest = ctx.config.digest
+    queue = OutboxStore(ctx.engine, _worker_id(), bounce_limit=digest.bounce_limit)
+    queue.release_dead_claims(edition.id, socket.gethostname())
+    composer = _composer(ctx, edition)
+    transport = make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
+    policy = Policy(
+        batch_size=digest.batch_size,
+        max_attempts=digest.max_attempts,
+        retry_seconds=digest.retry_seconds,
+        max_consecutive_errors=digest.max_consecutive_errors,
+        rate_limit=digest.rate_limit,
+    )
+
+    def progress(tally: Tally) -> None:
+        if on_progress is not None:
+            on_progress(tally, queue.counts(edition.id))
+
+    tally = drain(
+        queue, transport, composer.compose, edition.id, policy, ctx.clock, progress, should_stop
+    )
+    counts = queue.counts(edition.id)
+    retry_at = queue.next_attempt_at(edition.id)
+    if counts.get("pending", 0) == 0 and counts.get("sending", 0) == 0:
+        edition_store.set_edition_state(ctx.engine, edition.id, "finished")
+        message = f"edition {edition.number} finished"
+    else:
+        message = f"edition {edition.number}: {counts.get('pending', 0)} waiting for a retry"
+    return SendReport(edition, created, message, tally, counts, retry_at=retry_at)
+
+
+def digest_status(ctx: Context) -> list[EditionStatus]:
+    """Every edition, newest first, with its delivery counts."""
+    return [EditionStatus(e, c) for e, c in edition_store.list_editions(ctx.engine)]
+
+
+def envelope_sender(ctx: Context) -> str:
+    """The bare address digests are sent from."""
+    return parseaddr(sender_of(ctx))[1]
+
+
+def database_revision(ctx: Context) -> str | None:
+    """Create or migrate the database; the schema revision it is at now."""
+    from publisher.store.engine import current_revision
+
+    return current_revision(ctx.engine)

@@ -1,0 +1,307 @@
+"""The newsletter commands: ``publisher digest …``, ``publisher subscribers …``, ``publisher db …``.
+
+Parse, call one ``app`` function, print. Registered on the main group by
+:mod:`publisher.cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from publisher import app
+from publisher.app.context import Context
+from publisher.cli.options import site_options
+
+__all__ = ["db", "digest", "subscribers"]
+
+
+def _context(site_dir: Path, config_file: Path | None, now_text: str | None) -> Context:
+    ctx = Context(site_dir=site_dir, config_file=config_file)
+    if now_text:
+        ctx.now = app.parse_time(now_text, ctx.config)
+    return ctx
+
+
+@click.group()
+def digest() -> None:
+    """Preview, test and send the weekly email digest."""
+
+
+@digest.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["html", "text", "eml"]), default="html", show_default=True
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML in a browser.")
+@click.option(
+    "--categories",
+    default="",
+    help="Preview for subscribers of these categories (comma-separated).",
+)
+@site_options
+def preview(
+    site_dir: Path,
+    config_file: Path | None,
+    now_text: str | None,
+    fmt: str,
+    output: Path | None,
+    open_browser: bool,
+    categories: str,
+) -> None:
+    """Show the next edition as subscribers will get it; sends and records nothing.
+
+    Example:
+
+        publisher digest preview --format html --output next.html
+    """
+    from publisher.app.sending import preview_digest
+
+    chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
+    data = preview_digest(_context(site_dir, config_file, now_text), fmt, chosen)  # type: ignore[arg-type]
+    if open_browser:
+        import tempfile
+        import webbrowser
+
+        target = output or Path(tempfile.mkstemp(suffix=".html" if fmt == "html" else ".txt")[1])
+        target.write_bytes(data)
+        webbrowser.open(target.resolve().as_uri())
+        click.echo(f"opened {target}")
+    elif output:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}")
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@digest.command()
+@click.option("--to", "to", required=True, help="The one address to send the test to.")
+@site_options
+def test(site_dir: Path, config_file: Path | None, now_text: str | None, to: str) -> None:
+    """Send the next edition to one address only, with the headers subscribers get.
+
+    Example:
+
+        publisher digest test --to editor@example.com
+    """
+    from publisher.app.sending import send_test
+
+    reply = send_test(_context(site_dir, config_file, now_text), to)
+    click.echo(f"sent a test of the next edition to {to}: {reply}")
+
+
+@digest.command()
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
+@site_options
+def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run: bool) -> None:
+    """Create the next edition (or resume an unfinished one) and deliver it.
+
+    Exit status 0 when every message was sent or is waiting for a retry, 1 when
+    the send paused after too many errors (rerun to resume).
+
+    Example:
+
+        publisher digest send --dry-run
+    """
+    from publisher.app.sending import send_digest
+
+    ctx = _context(site_dir, config_file, now_text)
+    with _progress() as update:
+        report = send_digest(ctx, on_progress=update, dry_run=dry_run)
+    if report.dry_run and report.plan is not None:
+        plan = report.plan
+        click.echo(
+            f"edition {plan.number} would cover {plan.cutoff_from:%Y-%m-%d %H:%M}"
+            f" – {plan.cutoff_to:%Y-%m-%d %H:%M}: {len(plan.posts)} posts"
+        )
+        for post in plan.posts:
+            click.echo(f"  {post.date:%Y-%m-%d}  {post.title}")
+        for key, count in report.audiences:
+            label = key.replace("\x1f", ", ") or "all categories"
+            click.echo(f"  {count} active subscribers choosing {label}")
+    click.echo(report.message)
+    if report.counts:
+        click.echo("  " + ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items())))
+    if report.retry_at is not None:
+        click.echo(
+            f"  next retry at {report.retry_at.isoformat()}: run `publisher digest send` again then"
+        )
+
+
+class _progress:
+    """A rich progress bar on a terminal; quiet otherwise."""
+
+    def __enter__(self) -> Any:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("sending"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn(
+                "sent {task.fields[sent]} · failed {task.fields[failed]}"
+                " · pending {task.fields[pending]} · {task.fields[rate]}/s"
+            ),
+            TimeRemainingColumn(),
+            disable=not sys.stderr.isatty(),
+            console=__import__("rich.console").console.Console(stderr=True),
+        )
+        self.bar.__enter__()
+        self.task = self.bar.add_task("send", total=None, sent=0, failed=0, pending=0, rate=0)
+        return self.update
+
+    def update(self, tally: Any, counts: dict[str, int]) -> None:
+        import time
+
+        total = sum(counts.values())
+        done = counts.get("sent", 0) + counts.get("failed", 0)
+        rate = round(tally.sent / max(time.monotonic() - tally.started, 1e-6))
+        self.bar.update(
+            self.task,
+            total=total,
+            completed=done,
+            sent=counts.get("sent", 0),
+            failed=counts.get("failed", 0),
+            pending=counts.get("pending", 0) + counts.get("sending", 0),
+            rate=rate,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.__exit__(None, None, None)
+
+
+@digest.command()
+@site_options
+def status(site_dir: Path, config_file: Path | None, now_text: str | None) -> None:
+    """List the editions with their delivery counts."""
+    from publisher.app.sending import digest_status
+
+    rows = digest_status(_context(site_dir, config_file, now_text))
+    if not rows:
+        click.echo("no edition yet")
+    for row in rows:
+        e = row.edition
+        counts = (
+            ", ".join(f"{state} {n}" for state, n in sorted(row.counts.items())) or "no recipients"
+        )
+        click.echo(
+            f"#{e.number}  {e.state:8s}  {e.cutoff_from:%Y-%m-%d} – {e.cutoff_to:%Y-%m-%d}"
+            f"  {len(e.post_ids)} posts  {counts}"
+        )
+
+
+@click.group()
+def subscribers() -> None:
+    """Manage the subscriber list."""
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="The subscriber's name.")
+@click.option(
+    "--categories", default="", help="Only these categories (comma-separated); default all."
+)
+@click.option("--pending", is_flag=True, help="Add as pending: they must confirm by email.")
+@site_options
+def add_command(
+    site_dir: Path,
+    config_file: Path | None,
+    now_text: str | None,
+    email: str,
+    name: str,
+    categories: str,
+    pending: bool,
+) -> None:
+    """Add one subscriber (active unless --pending)."""
+    from publisher.app.subscribers import add_subscriber
+
+    chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
+    sub = add_subscriber(_context(site_dir, config_file, now_text), email, name, chosen, pending)
+    click.echo(f"{sub.email}: {sub.status}")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@site_options
+def remove_command(
+    site_dir: Path, config_file: Path | None, now_text: str | None, email: str
+) -> None:
+    """Delete a subscriber and everything still queued for them."""
+    from publisher.app.subscribers import remove_subscriber
+
+    if not remove_subscriber(_context(site_dir, config_file, now_text), email):
+        raise click.ClickException(f"{email}: no such subscriber")
+    click.echo(f"removed {email}")
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]))
+@site_options
+def list_command(
+    site_dir: Path, config_file: Path | None, now_text: str | None, status: str | None
+) -> None:
+    """List subscribers: email, status, name, categories."""
+    from publisher.app.subscribers import list_subscribers
+
+    for sub in list_subscribers(_context(site_dir, config_file, now_text), status):  # type: ignore[arg-type]
+        click.echo(f"{sub.email}\t{sub.status}\t{sub.name}\t{';'.join(sub.categories)}")
+
+
+@subscribers.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--pending", is_flag=True, help="Import as pending: each must confirm by email.")
+@site_options
+def import_command(
+    site_dir: Path, config_file: Path | None, now_text: str | None, csv_file: IO[str], pending: bool
+) -> None:
+    """Import subscribers from CSV (email,name,categories,status); bad rows are reported."""
+    from publisher.app.subscribers import import_csv
+
+    report = import_csv(_context(site_dir, config_file, now_text), csv_file, pending)
+    click.echo(f"added {report.added}, updated {report.updated}, skipped {report.skipped}")
+    for line, reason in report.problems:
+        click.echo(f"  line {line}: {reason}", err=True)
+    if report.problems:
+        raise SystemExit(1)
+
+
+@subscribers.command("export")
+@click.argument("csv_file", type=click.File("w", encoding="utf-8"), default="-")
+@site_options
+def export_command(
+    site_dir: Path, config_file: Path | None, now_text: str | None, csv_file: IO[str]
+) -> None:
+    """Export every subscriber as CSV (to standard output by default)."""
+    from publisher.app.subscribers import export_csv
+
+    count = export_csv(_context(site_dir, config_file, now_text), csv_file)
+    click.echo(f"exported {count} subscribers", err=True)
+
+
+@click.group()
+def db() -> None:
+    """The database (SQLite under var/ by default, or [database] url)."""
+
+
+@db.command()
+@site_options
+def upgrade(site_dir: Path, config_file: Path | None, now_text: str | None) -> None:
+    """Create the database or migrate it to the current schema."""
+    from publisher.app.sending import database_revision
+
+    revision = database_revision(_context(site_dir, config_file, now_text))
+    click.echo(f"database at revision {revision}")

@@ -1,0 +1,254 @@
+"""The newsletter end to end: CLI → app → store (SQLite and PostgreSQL) → SMTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from smtp_server import RecordingHandler, running_smtp
+from sqlalchemy import Engine
+
+from publisher.tokens import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-secret-0123456789abcdef"
+SCRIPT = Path(sys.executable).with_name("publisher")
+
+
+class Newsletter:
+    """A copy of the example site wired to a test database and SMTP server."""
+
+    def __init__(self, root: Path, db_url: str, smtp: tuple[str, int] | None) -> None:
+        self.root = root
+        self.site = root / "site"
+        shutil.copytree(ROOT / "examples" / "site", self.site, dirs_exist_ok=True)
+        smtp_block = (
+            f'[smtp]\nhost = "{smtp[0]}"\nport = {smtp[1]}\nsecurity = "none"\n' if smtp else ""
+        )
+        (self.site / "publisher.toml").write_text(
+            (self.site / "publisher.toml").read_text(encoding="utf-8")
+            + f'\n[database]\nurl = "{db_url}"\n{smtp_block}'
+            + '[digest]\nfrom = "つみきノート <news@blog.example.com>"\nbatch_size = 50\nfirst_edition_days = 60\n'
+            + 'postal_address = "1-2-3 Example, Tokyo"\n[web]\nbase_url = "https://news.example.com"\n',
+            encoding="utf-8",
+        )
+
+    def run(
+        self, *args: str, now: str = "2025-11-20T09:00:00+09:00", check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "publisher"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+        env["PUBLISHER_SECRET"] = SECRET
+        result = subprocess.run(
+            [*command, *args, "--site", "site", "--now", now],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+        if check:
+            assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+
+@pytest.fixture
+def smtp() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+def newsletter(tmp_path: Path, db: Engine, smtp: RecordingHandler):  # type: ignore[no-untyped-def]
+    url = db.url.render_as_string(hide_password=False)
+    with running_smtp(smtp) as address:
+        yield Newsletter(tmp_path, url, address)
+
+
+def _parse(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def test_send_delivers_one_edition_to_each_active_subscriber(
+    newsletter: Newsletter, smtp: RecordingHandler
+) -> None:
+    newsletter.run("subscribers", "add", "ann@example.org", "--name", "山田 花子")
+    newsletter.run("subscribers", "add", "bob@example.org", "--categories", "Engineering")
+    newsletter.run("subscribers", "add", "pending@example.org", "--pending")
+    result = newsletter.run("digest", "send")
+    assert "edition 1 finished" in result.stdout
+    assert sorted(r for m in smtp.messages for r in m.recipients) == [
+        "ann@example.org",
+        "bob@example.org",
+    ]
+    by_rcpt = {m.recipients[0]: _parse(m.data) for m in smtp.messages}
+    ann = by_rcpt["ann@example.org"]
+    assert ann.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in ann.iter_parts()] == ["text/plain", "text/html"]
+    assert ann["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    links = ann["List-Unsubscribe"]
+    assert (
+        "<https://news.example.com/unsubscribe/" in links
+        and "<mailto:news@blog.example.com?" in links
+    )
+    token = links.split("/unsubscribe/")[1].split(">")[0]
+    html = ann.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert f"https://news.example.com/unsubscribe/{token}" in html
+    assert verify(SECRET.encode(), "unsubscribe", token) > 0
+    assert "'Hiragino Sans'" in html and "@media" in html
+    # Bob chose Engineering: only those posts.
+    bob_text = by_rcpt["bob@example.org"].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    ann_text = ann.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert len(bob_text) < len(ann_text)
+    assert ann["Message-ID"] != by_rcpt["bob@example.org"]["Message-ID"]
+    status = newsletter.run("digest", "status")
+    assert "#1  finished" in status.stdout and "sent 2" in status.stdout
+
+
+def test_no_new_posts_no_edition_and_never_twice(
+    newsletter: Newsletter, smtp: RecordingHandler
+) -> None:
+    newsletter.run("subscribers", "add", "ann@example.org")
+    newsletter.run("digest", "send")
+    again = newsletter.run("digest", "send", now="2025-11-20T10:00:00+09:00")
+    assert "no new posts since the last edition" in again.stdout
+    assert len(smtp.messages) == 1
+    # The future post becomes due: the next edition holds it and nothing else.
+    later = newsletter.run("digest", "send", now="2027-01-16T09:00:00+09:00")
+    assert "edition 2 finished" in later.stdout
+    second = _parse(smtp.messages[1].data).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "2027" in second
+    first = _parse(smtp.messages[0].data).get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "2027" not in first
+
+
+def test_unsubscribed_gets_nothing_more(newsletter: Newsletter, smtp: RecordingHandler) -> None:
+    newsletter.run("subscribers", "add", "ann@example.org")
+    newsletter.run("subscribers", "add", "bob@example.org")
+    newsletter.run("subscribers", "remove", "bob@example.org")
+    newsletter.run("digest", "send")
+    assert [m.recipients for m in smtp.messages] == [["ann@example.org"]]
+
+
+def test_dry_run_and_preview_send_nothing(
+    newsletter: Newsletter, smtp: RecordingHandler, tmp_path: Path
+) -> None:
+    newsletter.run("subscribers", "add", "ann@example.org")
+    dry = newsletter.run("digest", "send", "--dry-run")
+    assert (
+        "dry run: nothing was sent" in dry.stdout
+        and "1 active subscribers choosing all categories" in dry.stdout
+    )
+    html = newsletter.run("digest", "preview", "--format", "html").stdout
+    assert "<html" in html and "%%" not in html
+    text = newsletter.run("digest", "preview", "--format", "text").stdout
+    assert "https://blog.example.com/" in text
+    eml = newsletter.run("digest", "preview", "--format", "eml", "--output", "next.eml")
+    assert "wrote next.eml" in eml.stdout
+    assert _parse((newsletter.root / "next.eml").read_bytes())["List-Id"]
+    assert smtp.messages == []
+    assert "no edition yet" in newsletter.run("digest", "status").stdout
+
+
+def test_test_send_goes_to_one_address_with_subscriber_headers(
+    newsletter: Newsletter, smtp: RecordingHandler
+) -> None:
+    newsletter.run("subscribers", "add", "ann@example.org")
+    result = newsletter.run("digest", "test", "--to", "editor@example.com")
+    assert "sent a test" in result.stdout
+    assert [m.recipients for m in smtp.messages] == [["editor@example.com"]]
+    test = _parse(smtp.messages[0].data)
+    for header in (
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "List-Id",
+        "Message-ID",
+        "Date",
+        "From",
+        "Subject",
+    ):
+        assert test[header], header
+    assert "no edition yet" in newsletter.run("digest", "status").stdout
+
+
+def test_subscribers_import_export(newsletter: Newsletter) -> None:
+    csv_file = newsletter.root / "in.csv"
+    rows = ["email,name,categories,status"] + [
+        f"user{i}@example.org,User {i},Engineering;Policy," for i in range(300)
+    ]
+    rows[10] = "not-an-email,Bad,,"
+    rows[20] = "user999@example.org,Bad status,,maybe"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = newsletter.run("subscribers", "import", "in.csv", check=False)
+    assert result.returncode == 1
+    assert "added 298" in result.stdout
+    assert "line 11:" in result.stderr and "line 21:" in result.stderr
+    out = newsletter.run("subscribers", "export", "out.csv")
+    assert "exported 298" in out.stderr
+    exported = (newsletter.root / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0] == "email,name,categories,status" and len(exported) == 299
+    assert "user0@example.org,User 0,Engineering;Policy,active" in exported
+
+
+def test_smtp_faults_are_retried_until_every_message_is_sent(tmp_path: Path, db: Engine) -> None:
+    handler = RecordingHandler(rcpt_fault=0.2, data_fault=0.1, seed=11)
+    with running_smtp(handler) as address:
+        news = Newsletter(tmp_path, db.url.render_as_string(hide_password=False), address)
+        (news.site / "publisher.toml").write_text(
+            (news.site / "publisher.toml")
+            .read_text(encoding="utf-8")
+            .replace(
+                "batch_size = 50\n", "batch_size = 50\nretry_seconds = 1.0\nmax_attempts = 30\n"
+            ),
+            encoding="utf-8",
+        )
+        (news.root / "list.csv").write_text(
+            "email\n" + "".join(f"u{i}@example.org\n" for i in range(40)), encoding="utf-8"
+        )
+        news.run("subscribers", "import", "list.csv")
+        first = news.run("digest", "send")
+        assert "waiting for a retry" in first.stdout
+        # Rerun in-process with the clock moved on, as the scheduler would.
+        from datetime import datetime, timedelta
+
+        from publisher.app.context import Context
+        from publisher.app.sending import send_digest
+
+        now = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
+        environ = {"PUBLISHER_SECRET": SECRET}
+        cwd = os.getcwd()
+        os.chdir(news.root)
+        try:
+            for _ in range(30):
+                now += timedelta(hours=1)
+                report = send_digest(Context(site_dir=news.site, now=now, environ=environ))
+                if "finished" in report.message:
+                    break
+        finally:
+            os.chdir(cwd)
+        assert "finished" in report.message
+    counts = Counter(r for m in handler.messages for r in m.recipients)
+    assert sorted(counts) == sorted(f"u{i}@example.org" for i in range(40))
+    assert set(counts.values()) == {1}
+
+
+def test_permanent_refusal_is_not_retried(tmp_path: Path, db: Engine) -> None:
+    handler = RecordingHandler(permanent={"gone@example.org": "550 5.1.1 no such user"})
+    with running_smtp(handler) as address:
+        news = Newsletter(tmp_path, db.url.render_as_string(hide_password=False), address)
+        news.run("subscribers", "add", "gone@example.org")
+        news.run("subscribers", "add", "ok@example.org")
+        result = news.run("digest", "send")
+        assert "edition 1 finished" in result.stdout and "failed 1" in result.stdout
+        news.run("digest", "send", now="2025-11-21T09:00:00+09:00")
+    assert [m.recipients for m in handler.messages] == [["ok@example.org"]]
