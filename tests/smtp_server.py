@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import threading
@@ -33,6 +34,8 @@ class RecordingHandler:
     drop_fault: float = 0.0
     permanent: dict[str, str] = field(default_factory=dict)
     seed: int = 7
+    delay: float = 0.0
+    """Seconds each DATA takes, to make a send slow enough to interrupt."""
     messages: list[Received] = field(default_factory=list)
     sessions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +62,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         roll = self.random.random()
         if roll < self.drop_fault:
             server.transport.close()

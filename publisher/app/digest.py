@@ -39,6 +39,8 @@ class EditionPlan:
     cutoff_from: datetime
     cutoff_to: datetime
     posts: tuple[Post, ...]
+    after: datetime | None = None
+    """The previous edition's cutoff this plan starts from (None: the first edition)."""
 
 
 def sender_of(ctx: Context) -> str:
@@ -58,7 +60,9 @@ def plan_next_edition(ctx: Context, last_cutoff: datetime | None, number: int) -
     days = ctx.config.digest.first_edition_days
     posts = select_posts(_published_posts(ctx, now), last_cutoff, now, days)
     start = last_cutoff or now - timedelta(days=days)
-    return EditionPlan(number=number, cutoff_from=start, cutoff_to=now, posts=tuple(posts))
+    return EditionPlan(
+        number=number, cutoff_from=start, cutoff_to=now, posts=tuple(posts), after=last_cutoff
+    )
 
 
 def posts_by_id(ctx: Context, ids: Sequence[str]) -> tuple[Post, ...]:
@@ -77,19 +81,21 @@ class Composer:
     date: datetime
     posts: tuple[Post, ...]
     _templates: dict[str, MessageTemplate | None] = field(default_factory=dict)
+    _subjects: dict[str, str] = field(default_factory=dict)
 
     def template_for(self, audience: str) -> MessageTemplate | None:
         """The message for an audience key, or None when none of its categories has a post."""
         if audience not in self._templates:
             categories = tuple(audience.split("\x1f")) if audience else ()
             chosen = posts_for_audience(self.posts, categories)
-            self._templates[audience] = self._build(chosen) if chosen else None
+            self._templates[audience] = self._build(audience, chosen) if chosen else None
         return self._templates[audience]
 
-    def _build(self, posts: Sequence[Post]) -> MessageTemplate:
+    def _build(self, audience: str, posts: Sequence[Post]) -> MessageTemplate:
         content = render_digest(
             posts, number=self.number, cutoff=self.cutoff, settings=self.ctx.config
         )
+        self._subjects[audience] = content.subject
         return build_template(
             content,
             settings=self.ctx.config,
@@ -97,6 +103,12 @@ class Composer:
             date=self.date,
             list_id=f"digest.{self.ctx.config.site.domain}",
         )
+
+    @property
+    def subject(self) -> str:
+        """The subject as subscribers of every category see it (stored with the edition)."""
+        self.template_for("")
+        return self._subjects.get("", f"#{self.number}")
 
     def personal(
         self, template: MessageTemplate, subscriber_id: int, email: str, name: str

@@ -172,12 +172,14 @@ def send_digest(
             engine,
             cutoff_from=plan.cutoff_from,
             cutoff_to=plan.cutoff_to,
-            subject=f"#{plan.number}",
+            subject=composer.subject,
             post_ids=tuple(p.id for p in plan.posts),
             audiences=wanted,
             now=ctx.clock(),
+            after=plan.after,
         )
-        created = True
+        # Another send (an editor, the scheduler) may have created it first: then deliver that one.
+        created = edition.cutoff_to == plan.cutoff_to
     elif dry_run:
         counts = edition_store.edition_counts(engine, edition.id)
         return SendReport(

@@ -65,6 +65,13 @@ def last_cutoff(engine: Engine) -> datetime | None:
     return None if edition is None else edition.cutoff_to
 
 
+class _Unset:
+    """Marks an argument that was not given (``None`` is a meaningful ``after``)."""
+
+
+_UNSET = _Unset()
+
+
 def create_edition(
     engine: Engine,
     *,
@@ -74,11 +81,15 @@ def create_edition(
     post_ids: Sequence[str],
     now: datetime,
     audiences: Sequence[str] | None = None,
+    after: datetime | _Unset | None = _UNSET,
 ) -> Edition:
     """The edition for ``cutoff_to``, created with its outbox rows if it does not exist.
 
     ``audiences`` limits the rows to active subscribers with these audience
     keys (those the edition has posts for); None means every active subscriber.
+    ``after`` is the previous cutoff the caller planned from: if another
+    process created an edition since, that newest edition is returned instead
+    of a second one covering the same posts.
     """
     for _attempt in range(_ATTEMPTS):
         try:
@@ -86,6 +97,12 @@ def create_edition(
                 existing = _one(conn, select(editions).where(editions.c.cutoff_to == cutoff_to))
                 if existing is not None:
                     return existing
+                if not isinstance(after, _Unset):
+                    newest = _one(
+                        conn, select(editions).order_by(editions.c.number.desc()).limit(1)
+                    )
+                    if newest is not None and newest.cutoff_to != after:
+                        return newest
                 edition_id = _insert_edition(conn, cutoff_from, cutoff_to, subject, post_ids, now)
                 _fill_outbox(conn, edition_id, audiences)
                 created = _one(conn, select(editions).where(editions.c.id == edition_id))
