@@ -57,3 +57,48 @@ def test_strip_xml_illegal(text: str, expected: str) -> None:
 
 def test_markdown_to_text_folds_whitespace_and_unescapes() -> None:
     assert markdown_to_text("*a* &lt;b&gt;\n\n  c") == "a <b> c"
+
+
+def _inputs() -> list[tuple[str, str]]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = [*root.glob("examples/site/_posts/*.md"), *root.glob("tests/fixtures/posts/*.md")]
+    files += sorted((root.parent / "shared" / "sample-posts").glob("*.txt"))
+    found = []
+    for path in files:
+        try:
+            found.append((path.name, path.read_text(encoding="utf-8")))
+        except UnicodeDecodeError:
+            continue
+    return found
+
+
+def test_rust_and_python_engines_render_identically() -> None:
+    # Bodies render with markdown-it's Rust port for speed; markdown-it-py is the reference.
+    pytest.importorskip("markdown_it_pyrs")
+    from publisher.content.markup import _body_renderer, python_renderer
+
+    fast, reference = _body_renderer(), python_renderer()
+    cases = _inputs() + [
+        (f"case{i}", md)
+        for i, md in enumerate(
+            [
+                "<script>x</script>",
+                "<div>\n*md*\n</div>",
+                "<!-- c -->",
+                "* a\n* b\n\n1. x",
+                "> q",
+                "a  \nb",
+                "&copy; &#x1F600;",
+                '[r]\n\n[r]: /u "t"',
+                "# h\nS\n===",
+                "    code",
+                "| a |\n|---|\n| 1 |",
+                "~~s~~",
+            ]
+        )
+    ]
+    assert len(cases) > 40
+    for name, text in cases:
+        assert fast(text) == reference(text), name

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import quote
 
 from publisher.content.ids import slugify
@@ -41,11 +42,17 @@ def post_path(pattern: str, date: datetime, categories: tuple[str, ...], slug: s
 
     def replace(match: re.Match[str]) -> str:
         make = _PLACEHOLDERS.get(match[1])
-        return match[0] if make is None else quote(make(date, categories, slug), safe=_SAFE)
+        return match[0] if make is None else _quote(make(date, categories, slug))
 
     path = _PLACEHOLDER.sub(replace, template)
     path = re.sub(r"/{2,}", "/", "/" + path)
-    return quote(path, safe=_SAFE)
+    return path if path.isascii() and " " not in path else quote(path, safe=_SAFE)
+
+
+@lru_cache(maxsize=4096)
+def _quote(value: str) -> str:
+    # The same categories and date parts recur across thousands of posts.
+    return quote(value, safe=_SAFE)
 
 
 def _categories(date: datetime, categories: tuple[str, ...], slug: str) -> str:
