@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -27,6 +28,9 @@ from publisher.content.cache import HtmlCache
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
 from publisher.files import write_atomic, write_if_changed
 from publisher.models import Post, Problem
+
+# Below this many feeds to write, starting worker processes costs more than it saves.
+PARALLEL_FEEDS = 16
 
 __all__ = ["BuildReport", "BuildRequest", "build_feeds", "load_site_settings", "parse_time"]
 
@@ -219,20 +223,37 @@ def _write(
     manifest: Manifest,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     written: list[str] = []
-    unchanged = [p.path for p in plans if p not in stale]
-    for plan in stale:
-        target = output_dir / plan.path
-        if write_if_changed(target, render_feed(plan, html, settings)):
-            written.append(plan.path)
-        else:
-            unchanged.append(plan.path)
-        manifest.record(target, keys[plan.path])
+    redo = {plan.path for plan in stale}
+    unchanged = [p.path for p in plans if p.path not in redo]
+    for plan, changed in zip(
+        stale, _render_and_write(stale, html, settings, output_dir), strict=True
+    ):
+        (written if changed else unchanged).append(plan.path)
+        manifest.record(output_dir / plan.path, keys[plan.path])
     if settings.feeds.stylesheet and any(p.format == "atom" for p in plans):
         xsl = resources.files("publisher.feeds").joinpath("feed.xsl").read_bytes()
         relative = f"{settings.feeds.dir}/feed.xsl"
         (written if write_if_changed(output_dir / relative, xsl) else unchanged).append(relative)
         manifest.record(output_dir / relative, "stylesheet")
     return tuple(written), tuple(sorted(unchanged))
+
+
+def _render_and_write(
+    plans: list[FeedPlan], html: dict[str, str], settings: Settings, output_dir: Path
+) -> list[bool]:
+    """Serialise and write each feed (over the cores when there are many); whether each changed."""
+    context = (html, settings, output_dir)
+    workers = settings.feeds.workers or os.cpu_count() or 1
+    if workers > 1 and len(plans) >= PARALLEL_FEEDS:
+        from publisher.content.parallel import map_in_processes
+
+        return list(map_in_processes(_write_one, plans, context, workers))
+    return [_write_one(plan, context) for plan in plans]
+
+
+def _write_one(plan: FeedPlan, context: tuple[dict[str, str], Settings, Path]) -> bool:
+    html, settings, output_dir = context
+    return write_if_changed(output_dir / plan.path, render_feed(plan, html, settings))
 
 
 def _remove_orphans(
