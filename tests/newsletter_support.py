@@ -23,8 +23,10 @@ class Newsletter:
         smtp_block = (
             f'[smtp]\nhost = "{smtp[0]}"\nport = {smtp[1]}\nsecurity = "none"\n' if smtp else ""
         )
+        # The example's own [feeds] and [categories]; the rest is this test's.
+        example = (self.site / "publisher.toml").read_text(encoding="utf-8").split("[digest]")[0]
         (self.site / "publisher.toml").write_text(
-            (self.site / "publisher.toml").read_text(encoding="utf-8")
+            example
             + f'\n[database]\nurl = "{db_url}"\n{smtp_block}'
             + '[digest]\nfrom = "つみきノート <news@blog.example.com>"\nbatch_size = 50\nfirst_edition_days = 60\n'
             + 'postal_address = "1-2-3 Example, Tokyo"\n[web]\nbase_url = "https://news.example.com"\n',
