@@ -206,5 +206,36 @@ def test_permanent_refusal_is_not_retried(tmp_path: Path, db: Engine) -> None:
         news.run("subscribers", "add", "ok@example.org")
         result = news.run("digest", "send")
         assert "edition 1 finished" in result.stdout and "failed 1" in result.stdout
+        # The reason, not just "exit 1" (rss2email's "sendmail exited 1").
+        assert "failed: gone@example.org: 550 5.1.1 no such user" in result.stderr
         news.run("digest", "send", now="2025-11-21T09:00:00+09:00")
     assert [m.recipients for m in handler.messages] == [["ok@example.org"]]
+
+
+def test_a_failing_relay_pauses_the_send_and_a_rerun_resumes(tmp_path: Path, db: Engine) -> None:
+    handler = RecordingHandler(rcpt_fault=1.0)
+    with running_smtp(handler) as address:
+        news = Newsletter(tmp_path, db.url.render_as_string(hide_password=False), address)
+        config = news.site / "publisher.toml"
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                "batch_size = 50\n",
+                "batch_size = 50\nmax_consecutive_errors = 3\nretry_seconds = 0.0\n",
+            ),
+            encoding="utf-8",
+        )
+        (news.root / "list.csv").write_text(
+            "email\n" + "".join(f"p{i}@example.org\n" for i in range(10)), encoding="utf-8"
+        )
+        news.run("subscribers", "import", "list.csv")
+        paused = news.run("digest", "send", check=False)
+        assert paused.returncode == 1
+        assert "paused after 3 failures in a row" in paused.stderr and "451" in paused.stderr
+        assert "#1  paused" in news.run("digest", "status").stdout
+        handler.rcpt_fault = 0.0
+        resumed = news.run("digest", "send", now="2025-11-20T09:05:00+09:00")
+        assert "edition 1 finished" in resumed.stdout
+    counts = Counter(r for m in handler.messages for r in m.recipients)
+    assert sorted(counts) == sorted(f"p{i}@example.org" for i in range(10)) and set(
+        counts.values()
+    ) == {1}

@@ -22,7 +22,7 @@ from typing import Literal
 from publisher.app.context import Context
 from publisher.app.digest import Composer, EditionPlan, plan_next_edition, posts_by_id, sender_of
 from publisher.delivery import FileTransport, Policy, SmtpTransport, Tally, Transport, drain
-from publisher.errors import PublisherError
+from publisher.errors import PublisherError, SendPaused
 from publisher.models import Edition, OutboxItem
 from publisher.store import editions as edition_store
 from publisher.store.outbox import OutboxStore
@@ -54,6 +54,8 @@ class SendReport:
     dry_run: bool = False
     audiences: tuple[tuple[str, int], ...] = ()
     plan: EditionPlan | None = None
+    failures: tuple[OutboxItem, ...] = ()
+    """Some failed messages with the server's reply (the first 20)."""
 
 
 @dataclass(frozen=True)
@@ -217,9 +219,16 @@ def _deliver(
         if on_progress is not None:
             on_progress(tally, queue.counts(edition.id))
 
-    tally = drain(
-        queue, transport, composer.compose, edition.id, policy, ctx.clock, progress, should_stop
-    )
+    if edition.state == "paused":
+        edition_store.set_edition_state(ctx.engine, edition.id, "sending")
+    try:
+        tally = drain(
+            queue, transport, composer.compose, edition.id, policy, ctx.clock, progress, should_stop
+        )
+    except SendPaused:
+        # Shown as paused until the next run resumes it; nothing claimed is left behind.
+        edition_store.set_edition_state(ctx.engine, edition.id, "paused")
+        raise
     counts = queue.counts(edition.id)
     retry_at = queue.next_attempt_at(edition.id)
     if counts.get("pending", 0) == 0 and counts.get("sending", 0) == 0:
@@ -227,7 +236,10 @@ def _deliver(
         message = f"edition {edition.number} finished"
     else:
         message = f"edition {edition.number}: {counts.get('pending', 0)} waiting for a retry"
-    return SendReport(edition, created, message, tally, counts, retry_at=retry_at)
+    failures = tuple(queue.failures(edition.id)) if counts.get("failed") else ()
+    return SendReport(
+        edition, created, message, tally, counts, retry_at=retry_at, failures=failures
+    )
 
 
 def digest_status(ctx: Context) -> list[EditionStatus]:

@@ -130,6 +130,8 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
     click.echo(report.message)
     if report.counts:
         click.echo("  " + ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items())))
+    for item in report.failures:
+        click.echo(f"  failed: {item.email}: {item.last_reply}", err=True)
     if report.retry_at is not None:
         click.echo(
             f"  next retry at {report.retry_at.isoformat()}: run `publisher digest send` again then"

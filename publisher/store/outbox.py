@@ -216,6 +216,17 @@ class OutboxStore:
         """How many rows of the edition are in each state (every state is a key)."""
         return edition_counts(self.engine, edition_id)
 
+    def failures(self, edition_id: int, limit: int = 20) -> list[OutboxItem]:
+        """Failed rows of the edition with the server's last reply, oldest first."""
+        query = (
+            select(outbox)
+            .where(outbox.c.edition_id == edition_id, outbox.c.state == "failed")
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [item_from_row(row) for row in conn.execute(query)]
+
 
 def _process_alive(rest: str) -> bool:
     """Whether the process named by ``pid:...`` may still run (unknown counts as running)."""
