@@ -16,7 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["Labels", "format_date", "is_japanese", "labels_for"]
+__all__ = [
+    "ConfirmLabels",
+    "Labels",
+    "confirm_labels_for",
+    "format_date",
+    "is_japanese",
+    "labels_for",
+]
 
 _MONTHS = (
     "January",
@@ -119,3 +126,55 @@ ENGLISH = Labels(
 def labels_for(lang: str) -> Labels:
     """The labels for the site's language."""
     return JAPANESE if is_japanese(lang) else ENGLISH
+
+
+@dataclass(frozen=True)
+class ConfirmLabels:
+    """The words of the confirmation email (double opt-in); ``{site}`` → the site's name."""
+
+    lang: str
+    subject: str
+    heading: str
+    intro: str
+    button: str
+    fallback: str
+    """Under the button, for clients that show no buttons."""
+    link: str
+    """Before the link in the text part."""
+    ignore: str
+
+    def format(self, text: str, site: str) -> str:
+        """``text`` with the site's name put in."""
+        return text.format(site=site)
+
+
+CONFIRM_JAPANESE = ConfirmLabels(
+    lang="ja",
+    subject="【{site}】ニュースレター登録のご確認",
+    heading="登録の確認",
+    intro="「{site}」のニュースレターにご登録いただき、ありがとうございます。"
+    "下のボタンを押して、登録を完了してください。",
+    button="登録を完了する",
+    fallback="ボタンが使えない場合は、次のURLをブラウザで開いてください。",
+    link="次のURLを開いて、登録を完了してください。",
+    ignore="お心当たりのない場合は、このメールを破棄してください。"
+    "登録は完了せず、今後メールをお送りすることもありません。",
+)
+
+CONFIRM_ENGLISH = ConfirmLabels(
+    lang="en",
+    subject="Confirm your subscription to {site}",
+    heading="Confirm your subscription",
+    intro="Thank you for subscribing to the {site} newsletter."
+    " Press the button below to confirm your address.",
+    button="Confirm subscription",
+    fallback="If the button does not work, open this link in your browser:",
+    link="Open this link to confirm your subscription:",
+    ignore="If you did not ask for this, ignore this email:"
+    " you will not be subscribed and will not hear from us again.",
+)
+
+
+def confirm_labels_for(lang: str) -> ConfirmLabels:
+    """The confirmation email's words for the site's language."""
+    return CONFIRM_JAPANESE if is_japanese(lang) else CONFIRM_ENGLISH

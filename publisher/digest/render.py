@@ -12,6 +12,9 @@ Per-subscriber values are unknown here: the templates print the tokens of
 :mod:`publisher.digest.placeholders`, which :mod:`publisher.digest.message`
 fills in. This is the only module that imports Jinja2 or premailer.
 
+The confirmation email (double opt-in) is rendered here too, from
+``publisher/templates/email/confirm.{html,txt}.j2``: one message, no placeholders.
+
 >>> content = render_digest(posts, number=3, cutoff=now, settings=settings)  # doctest: +SKIP
 >>> content.subject, content.posts, content.omitted                          # doctest: +SKIP
 ('Tsumiki Notes — 2025年11月20日', 5, 0)
@@ -31,7 +34,7 @@ import jinja2
 
 from publisher.config import Settings
 from publisher.digest.edition import reading_minutes
-from publisher.digest.labels import Labels, format_date, labels_for
+from publisher.digest.labels import Labels, confirm_labels_for, format_date, labels_for
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
 from publisher.models import Post
 
@@ -41,12 +44,15 @@ __all__ = [
     "SUBSCRIBER_NAME",
     "TEMPLATES",
     "UNSUBSCRIBE_URL",
+    "ConfirmationContent",
     "DigestContent",
     "PostView",
+    "render_confirmation",
     "render_digest",
 ]
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
+EMAIL_TEMPLATES = TEMPLATES.parent / "email"
 # Gmail clips an HTML part over ~102 KB behind a "[Message clipped]" link,
 # which also hides the footer and its unsubscribe link; stay below that.
 MAX_HTML_BYTES = 100_000
@@ -105,12 +111,48 @@ def render_digest(
     )
 
 
+@dataclass(frozen=True)
+class ConfirmationContent:
+    """The confirmation email: subject, inlined HTML and text, with the link in place."""
+
+    subject: str
+    html: str
+    text: str
+
+
+def render_confirmation(*, confirm_url: str, settings: Settings) -> ConfirmationContent:
+    """The email asking a new subscriber to confirm their address, in the site's language.
+
+    It greets no one by name and quotes nothing the visitor typed: anyone can
+    put any address in the form, so the mail must carry no text of theirs to
+    someone else's inbox.
+
+    >>> render_confirmation(confirm_url=url, settings=settings).subject  # doctest: +SKIP
+    '【Tsumiki Notes】ニュースレター登録のご確認'
+    """
+    site, words = settings.site, confirm_labels_for(settings.site.lang)
+    env = _environment(settings.digest.templates, EMAIL_TEMPLATES)
+    subject = words.format(words.subject, site.title)
+    context: dict[str, Any] = {
+        "lang": words.lang,
+        "t": words,
+        "subject": subject,
+        "intro": words.format(words.intro, site.title),
+        "site": {"title": site.title, "url": site.root_url + "/"},
+        "confirm_url": confirm_url,
+        "postal_address": [line.strip() for line in settings.digest.postal_address.splitlines()],
+    }
+    html = _inline(env.get_template("confirm.html.j2").render(context))
+    text = env.get_template("confirm.txt.j2").render(context)
+    return ConfirmationContent(subject=subject, html=html, text=text)
+
+
 @functools.lru_cache(maxsize=8)
-def _environment(override: str) -> jinja2.Environment:
+def _environment(override: str, folder: Path = TEMPLATES) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override:
         loaders.append(jinja2.FileSystemLoader(override))
-    loaders.append(jinja2.FileSystemLoader(TEMPLATES))
+    loaders.append(jinja2.FileSystemLoader(folder))
     return jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(

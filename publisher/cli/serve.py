@@ -1,0 +1,51 @@
+"""``publisher serve``: the subscriber pages (subscribe, confirm, unsubscribe) over HTTP.
+
+The CLI launches every edge, so it is the one layer above ``publisher.web``
+(see the import-linter contract); the pages themselves only call ``app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from publisher import app
+from publisher.app.context import Context
+from publisher.cli.options import site_options
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port."
+)
+@site_options
+def serve(
+    site_dir: Path, config_file: Path | None, now_text: str | None, host: str, port: int
+) -> None:
+    """Serve the subscriber pages over HTTP.
+
+    Subscribe, confirm, unsubscribe (with RFC 8058 one-click) and preferences.
+    Links in mails point at [web] base_url; put a TLS proxy in front of this
+    server at that address. It listens on 127.0.0.1 unless --host says otherwise.
+
+    Example:
+
+        publisher serve --site examples/site --port 8000
+    """
+    import uvicorn
+
+    from publisher.web import create_app
+
+    ctx = Context(site_dir=site_dir, config_file=config_file)
+    if now_text:
+        ctx.now = app.parse_time(now_text, ctx.config)
+    # Open the database and read the secret now: a bad setting stops the
+    # command with its message instead of failing the first request.
+    _ = ctx.engine, ctx.secret
+    links = ctx.config.web.base_url
+    click.echo(f"serving {ctx.config.site.title} on http://{host}:{port} (links: {links})")
+    uvicorn.run(create_app(lambda: ctx), host=host, port=port, log_level="info")

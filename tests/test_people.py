@@ -1,0 +1,124 @@
+"""publisher.app.people: the subscriber use cases, with a MemoryTransport for the mail."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from web_support import SECRET, confirm_link, make_context, make_site
+
+from publisher.app import people
+from publisher.app.context import Context
+from publisher.delivery import MemoryTransport
+from publisher.errors import SubscriberError, TokenError
+from publisher.store import add_subscriber, find_subscriber, unsubscribe
+from publisher.tokens import sign
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, db: Engine) -> Iterator[Context]:
+    context = make_context(make_site(tmp_path, db.url.render_as_string(hide_password=False)))
+    yield context
+    context.engine.dispose()
+
+
+def _message(transport: MemoryTransport, index: int = -1) -> EmailMessage:
+    parsed = email.message_from_bytes(transport.sent[index].data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_subscribe_sends_one_confirmation_through_the_given_transport(ctx: Context) -> None:
+    mail = MemoryTransport()
+    sub = people.subscribe(ctx, " Ann@Example.org ", "Ann <b>", ("Policy",), transport=mail)
+    assert (sub.email, sub.status, sub.categories) == ("Ann@example.org", "pending", ("Policy",))
+    [sent] = mail.sent
+    assert (sent.sender, sent.recipient) == ("news@blog.example.com", "Ann@example.org")
+    assert b"\r\n" in sent.data and b"\n" not in sent.data.replace(b"\r\n", b"")
+    message = _message(mail)
+    assert message["Auto-Submitted"] == "auto-generated" and message["MIME-Version"] == "1.0"
+    for part in message.iter_parts():
+        assert part["MIME-Version"] is None and part.get_content_charset() == "utf-8"
+    token = confirm_link(message).rsplit("/", 1)[1]
+    assert token == sign(SECRET.encode(), "confirm", sub.id)
+    assert b"Ann <b>" not in sent.data and b"Ann &lt;b&gt;" not in sent.data
+    assert people.confirm(ctx, token).status == "active"
+
+
+def test_subscribing_again_while_pending_sends_a_new_mail(ctx: Context) -> None:
+    mail = MemoryTransport()
+    people.subscribe(ctx, "ann@example.org", transport=mail)
+    people.subscribe(ctx, "ann@example.org", categories=("Policy",), transport=mail)
+    assert len(mail.sent) == 2
+    assert find_subscriber(ctx.engine, "ann@example.org").categories == ("Policy",)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("status", ["active", "bounced"])
+def test_an_address_on_the_list_is_neither_changed_nor_mailed(ctx: Context, status: str) -> None:
+    add_subscriber(ctx.engine, "ann@example.org", status=status, now=ctx.clock())  # type: ignore[arg-type]
+    mail = MemoryTransport()
+    sub = people.subscribe(ctx, "ANN@example.org", categories=("Policy",), transport=mail)
+    assert (sub.status, sub.categories, mail.sent) == (status, (), [])
+
+
+def test_someone_who_left_can_subscribe_again_but_must_confirm(ctx: Context) -> None:
+    old = add_subscriber(ctx.engine, "ann@example.org", status="active", now=ctx.clock())
+    unsubscribe(ctx.engine, old.id, ctx.clock())
+    mail = MemoryTransport()
+    assert people.subscribe(ctx, "ann@example.org", transport=mail).status == "pending"
+    assert len(mail.sent) == 1
+
+
+def test_an_invalid_address_is_a_subscriber_error_and_nothing_is_sent(ctx: Context) -> None:
+    mail = MemoryTransport()
+    with pytest.raises(SubscriberError):
+        people.subscribe(ctx, "nobody", transport=mail)
+    assert mail.sent == []
+
+
+def test_categories_the_site_does_not_have_are_dropped(ctx: Context) -> None:
+    chosen = ("投資分析", "Nope", " Policy ", "投資分析")
+    sub = people.subscribe(ctx, "a@example.org", categories=chosen, transport=MemoryTransport())
+    assert sub.categories == ("投資分析", "Policy")
+
+
+def test_site_categories_most_used_first(ctx: Context) -> None:
+    # Published by 2025-11-20 09:00 JST: 業界別AI活用 ×4, Engineering and 投資分析 ×3, …
+    assert people.site_categories(ctx) == [
+        "業界別AI活用",
+        "Engineering",
+        "投資分析",
+        "Policy",
+        "技術解説",
+        "入門",
+    ]
+
+
+def test_tokens_are_checked_before_anything_changes(ctx: Context) -> None:
+    sub = add_subscriber(ctx.engine, "ann@example.org", now=ctx.clock())
+    good = sign(SECRET.encode(), "preferences", sub.id)
+    for use_case in (people.confirm, people.unsubscribe_by_token, people.check_unsubscribe):
+        with pytest.raises(TokenError):
+            use_case(ctx, good)  # a preferences token, not theirs
+    with pytest.raises(TokenError):
+        people.set_preferences(ctx, good[:-2] + "xx", ("Policy",))
+    assert find_subscriber(ctx.engine, "ann@example.org") == sub
+    assert people.set_preferences(ctx, good, ("Policy",)).categories == ("Policy",)
+
+
+def test_the_form_stamp_is_signed_and_expires(ctx: Context) -> None:
+    stamp = people.form_stamp(ctx)
+    people.check_form_stamp(ctx, stamp)
+    issued, _, mac = stamp.partition(".")
+    with pytest.raises(TokenError):
+        people.check_form_stamp(ctx, f"{int(issued) - 1}.{mac}")
+    assert ctx.now is not None
+    ctx.now += people.FORM_MAX_AGE + timedelta(seconds=1)
+    with pytest.raises(TokenError, match="expired"):
+        people.check_form_stamp(ctx, stamp)

@@ -1,0 +1,113 @@
+"""The subscriber pages in a real browser: Playwright driving Debian's Chromium.
+
+The app runs under uvicorn in a thread on 127.0.0.1 (a free port); the
+confirm link is read from the .eml the FileTransport wrote. Skipped when
+/usr/bin/chromium or playwright is not installed.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web_support import confirm_link, make_context, make_site, outbox, read_eml
+
+from publisher.app.context import Context
+from publisher.store import find_subscriber
+from publisher.tokens import sign
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+class LiveServer:
+    """uvicorn serving the app on an already bound socket, in a thread."""
+
+    def __init__(self, ctx: Context, sock: socket.socket) -> None:
+        import uvicorn
+
+        from publisher.web import create_app
+
+        config = uvicorn.Config(create_app(lambda: ctx), log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[str, Context]]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'publisher.db'}", base_url=base)
+    ctx = make_context(site, now=None)  # the real clock: the browser is real too
+    with LiveServer(ctx, sock):
+        yield base, ctx
+    ctx.engine.dispose()
+    sock.close()
+
+
+def test_subscribe_confirm_and_unsubscribe_in_a_browser(
+    browser: object, live: tuple[str, Context], tmp_path: Path
+) -> None:
+    base, ctx = live
+    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="ja-JP")  # type: ignore[attr-defined]
+    page.goto(f"{base}/subscribe")
+    assert page.locator("h1").inner_text() == "ニュースレターの購読"
+    page.get_by_label("メールアドレス").fill("ann@example.org")
+    page.get_by_label("お名前").fill("山田 花子")
+    page.get_by_label("投資分析").check()
+    page.screenshot(path=str(tmp_path / "subscribe.png"), full_page=True)
+    page.get_by_role("button", name="登録する").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "メールをご確認ください"
+
+    [eml] = outbox(ctx)
+    link = confirm_link(read_eml(eml))
+    assert link.startswith(base)
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "登録が完了しました"
+    ann = find_subscriber(ctx.engine, "ann@example.org")
+    assert ann is not None and (ann.status, ann.categories) == ("active", ("投資分析",))
+
+    page.goto(f"{base}/unsubscribe/{sign(ctx.secret, 'unsubscribe', ann.id)}")
+    assert page.locator("h1").inner_text() == "配信停止"
+    page.screenshot(path=str(tmp_path / "unsubscribe.png"), full_page=True)
+    assert find_subscriber(ctx.engine, "ann@example.org").status == "active"  # type: ignore[union-attr]
+    page.get_by_role("button", name="配信を停止する").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "配信を停止しました"
+    assert find_subscriber(ctx.engine, "ann@example.org").status == "unsubscribed"  # type: ignore[union-attr]
