@@ -187,7 +187,11 @@ def test_smtp_faults_are_retried_until_every_message_is_sent(tmp_path: Path, db:
         try:
             for _ in range(30):
                 now += timedelta(hours=1)
-                report = send_digest(Context(site_dir=news.site, now=now, environ=environ))
+                ctx = Context(site_dir=news.site, now=now, environ=environ)
+                try:
+                    report = send_digest(ctx)
+                finally:
+                    ctx.close()
                 if "finished" in report.message:
                     break
         finally:

@@ -58,6 +58,12 @@ class Context:
         """Where publisher keeps its state."""
         return Path(self.config.paths.var)
 
+    def close(self) -> None:
+        """Release the database connections, if the database was opened."""
+        engine = self.__dict__.pop("engine", None)
+        if engine is not None:
+            engine.dispose()
+
     @cached_property
     def engine(self) -> Engine:
         """The database, created and migrated on first use."""
