@@ -6,11 +6,13 @@ import re
 import shutil
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import feedparser
+import pytest
 import yaml
 
-from publisher.app import BuildRequest, build_feeds
+from publisher.app import BuildReport, BuildRequest, build_feeds
 from publisher.content.ids import feed_slug
 
 
@@ -21,13 +23,19 @@ def _jekyll_name(path: Path) -> str:
     return f"{day[1]}-{path.stem}.md"
 
 
-def test_every_sample_post_is_published_in_its_category_feed(
-    site: Path, sample_posts: list[Path], now: datetime
-) -> None:
+@pytest.fixture
+def built(site: Path, sample_posts: list[Path], now: datetime) -> tuple[Path, BuildReport]:
+    """The customer's posts copied into a temp site under Jekyll names, then built."""
     for path in sample_posts:
         shutil.copyfile(path, site / "_posts" / _jekyll_name(path))
     out = site.parent / "out"
-    report = build_feeds(BuildRequest(site_dir=site, output_dir=out, now=now))
+    return out, build_feeds(BuildRequest(site_dir=site, output_dir=out, now=now))
+
+
+def test_every_sample_post_is_published_in_its_category_feed(
+    built: tuple[Path, BuildReport], sample_posts: list[Path]
+) -> None:
+    out, report = built
     assert report.problems == ()
     assert report.published == len(sample_posts) == report.files
     for path in sample_posts:
@@ -48,14 +56,11 @@ def test_every_sample_post_is_published_in_its_category_feed(
 
 
 def test_sample_post_dates_land_in_jekyll_urls_in_tokyo_time(
-    site: Path, sample_posts: list[Path], now: datetime
+    built: tuple[Path, BuildReport],
 ) -> None:
-    for path in sample_posts:
-        shutil.copyfile(path, site / "_posts" / _jekyll_name(path))
-    out = site.parent / "out"
-    build_feeds(BuildRequest(site_dir=site, output_dir=out, now=now))
+    out, _ = built
     feed = feedparser.parse((out / "feeds/atom.xml").read_bytes())
     for entry in feed.entries:
         published = datetime.fromisoformat(entry.published)
-        local = published.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+        local = published.astimezone(ZoneInfo("Asia/Tokyo"))
         assert f"/{local:%Y/%m/%d}/" in entry.link
