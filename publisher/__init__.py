@@ -18,7 +18,6 @@ from publisher.errors import (
     OutputError,
     PostError,
     PublisherError,
-    SlugConflictError,
 )
 from publisher.models import Post, Problem
 
@@ -32,7 +31,6 @@ __all__ = [
     "Problem",
     "PublisherError",
     "Settings",
-    "SlugConflictError",
     "__version__",
     "build_feeds",
     "load_settings",

@@ -7,7 +7,6 @@ status. Errors carry their context as attributes, not only in the message::
     PublisherError
     ├── ConfigError            .key, .reason        (bad setting, bad _config.yml)
     ├── PostError              .path, .line, .reason (one unreadable post)
-    ├── SlugConflictError      .slug, .names         (two names, one feed file)
     ├── OutputError            .path, .reason        (a feed could not be written)
     ├── SubscriberError        .email, .reason       (bad address, unknown subscriber)
     ├── TokenError                                   (a forged, altered or expired link)
@@ -32,7 +31,6 @@ __all__ = [
     "PostError",
     "PublisherError",
     "SendPaused",
-    "SlugConflictError",
     "SubscriberError",
     "TokenError",
     "TransientDeliveryError",
@@ -67,23 +65,17 @@ class PostError(PublisherError):
         super().__init__(f"{where}: {reason}")
 
 
-class SlugConflictError(PublisherError):
-    """Two category or tag names would be written to the same feed file."""
-
-    def __init__(self, slug: str, names: tuple[str, ...]) -> None:
-        self.slug = slug
-        self.names = names
-        joined = " and ".join(repr(n) for n in names)
-        super().__init__(f"{joined} both map to the feed slug {slug!r}")
-
-
 class OutputError(PublisherError):
     """A file under the output folder could not be written."""
 
     def __init__(self, path: Path | str, reason: str) -> None:
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
+        # Both in args, so the error survives pickling from a worker process.
+        super().__init__(str(path), reason)
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
 
 
 class SubscriberError(PublisherError):

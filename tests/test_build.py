@@ -222,3 +222,18 @@ def test_output_does_not_depend_on_the_wall_clock(blog: Path, now: datetime) -> 
     os.remove(blog.parent / "out/feeds/rss.xml")
     _build(blog, now + timedelta(days=30))
     assert (blog.parent / "out/feeds/rss.xml").read_bytes() == a
+
+
+def test_an_unwritable_output_is_a_clear_error(blog: Path, now: datetime) -> None:
+    import pickle
+
+    from publisher.errors import OutputError
+
+    out = blog.parent / "out"
+    out.mkdir()
+    (out / "feeds").write_text("a file where the feeds folder should be", encoding="utf-8")
+    with pytest.raises(OutputError) as info:
+        _build(blog, now)
+    assert str(info.value).startswith(str(out / "feeds"))
+    again = pickle.loads(pickle.dumps(info.value))  # crosses from worker processes intact
+    assert (again.path, again.reason) == (info.value.path, info.value.reason)

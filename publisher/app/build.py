@@ -25,6 +25,7 @@ import msgspec
 from publisher.config import Settings, load_settings
 from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
+from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
 from publisher.files import write_atomic, write_if_changed
 from publisher.models import Post, Problem
@@ -253,7 +254,11 @@ def _render_and_write(
 
 def _write_one(plan: FeedPlan, context: tuple[dict[str, str], Settings, Path]) -> bool:
     html, settings, output_dir = context
-    return write_if_changed(output_dir / plan.path, render_feed(plan, html, settings))
+    target = output_dir / plan.path
+    try:
+        return write_if_changed(target, render_feed(plan, html, settings))
+    except OSError as exc:
+        raise OutputError(target, exc.strerror or str(exc)) from exc
 
 
 def _remove_orphans(

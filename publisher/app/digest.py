@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -139,6 +139,3 @@ class Composer:
             raise PermanentDeliveryError("no new posts in this subscriber's categories")
         envelope = parseaddr(sender_of(self.ctx))[1]
         return envelope, self.personal(template, item.subscriber_id, item.email, item.name)
-
-
-ComposeFn = Callable[[OutboxItem], tuple[str, bytes]]

@@ -15,12 +15,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
 from publisher.app.context import Context
-from publisher.app.digest import Composer, EditionPlan, plan_next_edition, posts_by_id, sender_of
+from publisher.app.digest import Composer, EditionPlan, plan_next_edition, posts_by_id
 from publisher.delivery import FileTransport, Policy, SmtpTransport, Tally, Transport, drain
 from publisher.errors import PublisherError, SendPaused
 from publisher.models import Edition, OutboxItem
@@ -245,11 +244,6 @@ def _deliver(
 def digest_status(ctx: Context) -> list[EditionStatus]:
     """Every edition, newest first, with its delivery counts."""
     return [EditionStatus(e, c) for e, c in edition_store.list_editions(ctx.engine)]
-
-
-def envelope_sender(ctx: Context) -> str:
-    """The bare address digests are sent from."""
-    return parseaddr(sender_of(ctx))[1]
 
 
 def database_revision(ctx: Context) -> str | None:

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
-from publisher.errors import SlugConflictError
-
-__all__ = ["feed_slug", "iri_to_uri", "slugify", "tag_uri", "unique_slugs"]
+__all__ = ["feed_slug", "iri_to_uri", "slugify", "tag_uri"]
 
 # Jekyll's Utils.slugify: "default" keeps letters and digits, "pretty" also ._~!$&'()+,;=@
 _DEFAULT_RE = re.compile(r"[\W_]+")
@@ -56,19 +54,6 @@ def _safe(text: str) -> str:
     if len(slug) > _MAX_SLUG:
         slug = slug[:_MAX_SLUG].rstrip("-.") + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
     return slug
-
-
-def unique_slugs(names: Iterable[str], mapping: Mapping[str, str]) -> dict[str, str]:
-    """Map every name to its feed slug; two names on one slug raise an error naming both."""
-    by_slug: dict[str, str] = {}
-    result: dict[str, str] = {}
-    for name in sorted(set(names)):
-        slug = feed_slug(name, mapping)
-        if slug in by_slug:
-            raise SlugConflictError(slug, (by_slug[slug], name))
-        by_slug[slug] = name
-        result[name] = slug
-    return result
 
 
 def tag_uri(domain: str, day: str, specific: str) -> str:
