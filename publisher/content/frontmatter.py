@@ -20,7 +20,7 @@ from typing import Any
 
 from publisher.errors import PostError
 
-__all__ = ["Head", "key_line", "read_body", "read_head", "read_more_body"]
+__all__ = ["Head", "key_line", "load_simple", "read_body", "read_head", "read_more_body"]
 
 HEAD_BYTES = 4096
 # python-frontmatter's YAML boundary: a line of three or more dashes.
@@ -127,7 +127,56 @@ def _handler() -> Any:
     return YAMLHandler()
 
 
+# The flat front matter nearly every post has, in forms whose YAML meaning is
+# unambiguous: double-quoted strings without escapes, flow lists of those,
+# small integers, Jekyll's date string, and single words that YAML 1.1 reads as
+# strings. Anything else goes to the YAML parser; tests check both agree.
+_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):[ \t]+(.*?)[ \t]*")
+_QUOTED = re.compile(r'"([^"\\]*)"')
+_QUOTED_LIST = re.compile(r'\[[ \t]*(?:"[^"\\]*"[ \t]*(?:,[ \t]*"[^"\\]*"[ \t]*)*)?\]')
+_INT = re.compile(r"0|[1-9][0-9]{0,17}")
+_JEKYLL_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+def load_simple(front: str) -> dict[str, Any] | None:
+    """Parse ``front`` without YAML if it is in the simple flat form, else None.
+
+    >>> load_simple('title: "韓国AI"\\ntags: ["AI", "投資"]\\nreading_time: 8')
+    {'title': '韓国AI', 'tags': ['AI', '投資'], 'reading_time': 8}
+    >>> load_simple("published: no") is None      # YAML 1.1 reads that as False
+    True
+    """
+    meta: dict[str, Any] = {}
+    for line in front.split("\n"):
+        if not line or line.isspace():
+            continue
+        match = _LINE.fullmatch(line)
+        if match is None or not line.isprintable():
+            return None
+        key, raw = match[1], match[2]
+        if key in meta or key.lower() in _YAML11_WORDS:
+            return None
+        if _QUOTED.fullmatch(raw):
+            meta[key] = raw[1:-1]
+        elif _QUOTED_LIST.fullmatch(raw):
+            meta[key] = _QUOTED.findall(raw)
+        elif _INT.fullmatch(raw):
+            meta[key] = int(raw)
+        elif _JEKYLL_DATE.fullmatch(raw) or (
+            _WORD.fullmatch(raw) and raw.lower() not in _YAML11_WORDS
+        ):
+            meta[key] = raw
+        else:
+            return None
+    return meta
+
+
 def _load(path: Path, front: str) -> dict[str, Any]:
+    simple = load_simple(front)
+    if simple is not None:
+        return simple
     import yaml
 
     try:
