@@ -41,6 +41,7 @@ __all__ = [
     "DigestSettings",
     "FeedSettings",
     "PathSettings",
+    "RunSettings",
     "Settings",
     "SiteSettings",
     "SmtpSettings",
@@ -106,6 +107,8 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     stylesheet: bool = True
     dir: str = "feeds"
     workers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
+    websub_hub: str = ""
+    """A WebSub hub URL: feeds link to it and ``publisher run`` pings it when a feed changes."""
 
 
 class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -153,6 +156,19 @@ class DigestSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
     bounce_limit: Annotated[int, msgspec.Meta(ge=1)] = 3
     rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     """Messages per second at most; 0 means no limit."""
+    schedule: str = "mon 09:00"
+    """When ``publisher run`` sends: ``"mon 09:00"``, ``"mon,thu 18:30"`` or a cron expression."""
+    misfire_grace_hours: Annotated[float, msgspec.Meta(ge=0, le=24 * 7)] = 12.0
+    """A send missed (machine down) still goes out if ``publisher run`` is back within this."""
+
+
+class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``publisher run``: how often to rebuild without a file change, and its lock."""
+
+    rebuild_minutes: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Rebuild the feeds this often even when no file change was seen (a fallback)."""
+    lock_seconds: Annotated[float, msgspec.Meta(ge=5)] = 60.0
+    """A runner that stopped renewing its lock for this long is taken over (SQLite)."""
 
 
 class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -173,6 +189,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
     web: WebSettings = WebSettings()
+    run: RunSettings = RunSettings()
 
     @property
     def database_url(self) -> str:
@@ -306,6 +323,9 @@ def _check(settings: Settings) -> None:
             f"expected an absolute http(s) URL such as https://blog.example.com, got {site.url!r}"
             " (set url in _config.yml or [site] url)",
         )
+    hub = urlsplit(settings.feeds.websub_hub)
+    if settings.feeds.websub_hub and (hub.scheme not in ("http", "https") or not hub.hostname):
+        raise ConfigError("feeds.websub_hub", "expected an absolute http(s) URL of the hub")
     for table in ("categories", "tags"):
         for name, slug in getattr(settings, table).items():
             if not slug or "/" in slug or "\\" in slug or slug.startswith("."):

@@ -11,6 +11,7 @@ status. Errors carry their context as attributes, not only in the message::
     ├── SubscriberError        .email, .reason       (bad address, unknown subscriber)
     ├── TokenError                                   (a forged, altered or expired link)
     ├── SendPaused             .reason               (too many errors in a row: send paused)
+    ├── RunnerBusy             .owner, .until        (another `publisher run` holds the database)
     └── DeliveryError          .smtp_code, .reply    (one message not accepted)
         ├── TransientDeliveryError                   (4xx, dropped connection: retry later)
         └── PermanentDeliveryError                   (5xx: never retried)
@@ -30,6 +31,7 @@ __all__ = [
     "PermanentDeliveryError",
     "PostError",
     "PublisherError",
+    "RunnerBusy",
     "SendPaused",
     "SubscriberError",
     "TokenError",
@@ -97,6 +99,18 @@ class SendPaused(PublisherError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class RunnerBusy(PublisherError):
+    """Another ``publisher run`` acts on this database; ``until`` is None while it is alive."""
+
+    def __init__(self, owner: str, until: str | None = None) -> None:
+        self.owner = owner
+        self.until = until
+        later = f" (its lock expires at {until} unless renewed)" if until else ""
+        super().__init__(
+            f"another `publisher run` is already running on this database: {owner}{later}"
+        )
 
 
 class DeliveryError(PublisherError):

@@ -25,9 +25,9 @@ def schema_differences(engine: Engine, target: MetaData) -> list[object]:
 
 def test_the_migrated_schema_matches_the_tables(db: Engine) -> None:
     assert schema_differences(db, metadata) == []
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == "0002"
     tables = set(inspect(db).get_table_names())
-    assert {"subscribers", "editions", "outbox", "alembic_version"} <= tables
+    assert {"subscribers", "editions", "outbox", "runner_lock", "alembic_version"} <= tables
 
 
 def test_the_comparison_would_see_a_difference(db: Engine) -> None:
@@ -40,7 +40,7 @@ def test_the_comparison_would_see_a_difference(db: Engine) -> None:
 
 def test_upgrading_again_changes_nothing(db: Engine) -> None:
     upgrade(db)
-    assert current_revision(db) == "0001"
+    assert current_revision(db) == "0002"
     assert schema_differences(db, metadata) == []
 
 
@@ -50,7 +50,7 @@ def test_the_first_run_creates_the_sqlite_file_and_its_folder(tmp_path: Path) ->
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "0002"
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -59,9 +59,9 @@ def test_the_first_run_creates_the_sqlite_file_and_its_folder(tmp_path: Path) ->
         engine.dispose()
     assert path.is_file()
     with closing(sqlite3.connect(path)) as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
     reopened = open_store(f"sqlite:///{path}")
-    assert current_revision(reopened) == "0001"
+    assert current_revision(reopened) == "0002"
     reopened.dispose()
 
 

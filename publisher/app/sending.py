@@ -33,6 +33,7 @@ __all__ = [
     "digest_status",
     "make_transport",
     "preview_digest",
+    "resume_digest",
     "send_digest",
     "send_test",
 ]
@@ -192,6 +193,14 @@ def send_digest(
             dry_run=True,
         )
     return _deliver(ctx, edition, created, on_progress, should_stop)
+
+
+def resume_digest(ctx: Context, should_stop: Callable[[], bool] | None = None) -> SendReport:
+    """Deliver what an unfinished edition still owes (retries now due); never starts a new one."""
+    edition = edition_store.unfinished_edition(ctx.engine)
+    if edition is None:
+        return SendReport(None, False, "no unfinished edition: nothing to retry", None, {})
+    return _deliver(ctx, edition, False, None, should_stop)
 
 
 def _deliver(

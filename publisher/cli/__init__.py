@@ -103,12 +103,15 @@ def _print_report(report: app.BuildReport) -> None:
 
 def _register() -> None:
     from publisher.cli.newsletter import db, digest, subscribers
+    from publisher.cli.run import run, schedule
     from publisher.cli.serve import serve
 
     main.add_command(digest)
     main.add_command(subscribers)
     main.add_command(db)
     main.add_command(serve)
+    main.add_command(run)
+    main.add_command(schedule)
 
 
 _register()

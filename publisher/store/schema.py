@@ -1,4 +1,4 @@
-"""The database tables, as SQLAlchemy Core: subscribers, editions and the outbox.
+"""The database tables, as SQLAlchemy Core: subscribers, editions, the outbox, the runner.
 
 Times are stored in UTC (:class:`UTCDateTime`) and read back as aware UTC
 datetimes on every backend; lists of strings are stored as JSON text
@@ -6,7 +6,7 @@ datetimes on every backend; lists of strings are stored as JSON text
 compares the two.
 
 >>> sorted(metadata.tables)
-['editions', 'outbox', 'subscribers']
+['apscheduler_jobs', 'editions', 'outbox', 'runner_lock', 'subscribers']
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
+    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -36,9 +39,11 @@ __all__ = [
     "SUBSCRIBER_STATUSES",
     "JSONList",
     "UTCDateTime",
+    "apscheduler_jobs",
     "editions",
     "metadata",
     "outbox",
+    "runner_lock",
     "subscribers",
 ]
 
@@ -170,4 +175,24 @@ outbox = Table(
     CheckConstraint(_one_of("state", OUTBOX_STATES), name="state"),
     Index(None, "edition_id", "state", "next_attempt_at"),
     Index(None, "subscriber_id"),
+)
+
+# One row per lock name: which ``publisher run`` acts, until when (renewed by its heartbeat).
+runner_lock = Table(
+    "runner_lock",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("owner", Text, nullable=False),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# APScheduler's own table (``SQLAlchemyJobStore``), declared here so the migration
+# creates it and the schema comparison knows it; the job store finds it in place.
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
 )

@@ -1,0 +1,193 @@
+"""Use cases behind ``publisher run`` and ``publisher schedule``.
+
+The scheduler (:mod:`publisher.scheduler`) calls these and nothing else: a
+feeds refresh, the scheduled digest, the delivery retries, the runner's lock
+and job store, and the overview of what runs next. Each job returns a
+:class:`RunOutcome` whose :meth:`~RunOutcome.line` is the one log line of that
+run.
+
+>>> refresh_feeds(ctx, Path("output")).line()        # doctest: +SKIP
+'feeds: wrote 2, removed 0; next post due 2025-11-24T09:00:00+09:00 (0.08 s)'
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from publisher.app.build import BuildRequest, build_feeds
+from publisher.app.context import Context
+from publisher.app.schedule import digest_trigger, next_fire_times
+from publisher.app.sending import SendReport, resume_digest, send_digest
+from publisher.errors import PublisherError
+
+__all__ = [
+    "HeldLock",
+    "PlannedRun",
+    "RunOutcome",
+    "hold_runner_lock",
+    "refresh_feeds",
+    "retry_deliveries",
+    "runner_job_store",
+    "schedule_overview",
+    "send_scheduled_digest",
+]
+
+_SHOWN_PROBLEMS = 3
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one job run did, how long it took, what went wrong, and when to come back."""
+
+    job: str
+    seconds: float
+    summary: str
+    problems: tuple[str, ...] = ()
+    next_due: datetime | None = None
+    """Feeds: when the next future-dated post falls due."""
+    retry_at: datetime | None = None
+    """Digest: when the next delivery waiting for its backoff may be tried."""
+    changed: tuple[str, ...] = ()
+    """Feeds: the paths (under the output folder) of the feeds that were rewritten."""
+
+    def line(self) -> str:
+        """One log line: ``job: summary (1.23 s; 2 problems: a; b)``."""
+        tail = f"{self.seconds:.2f} s"
+        if self.problems:
+            shown = "; ".join(self.problems[:_SHOWN_PROBLEMS])
+            more = " …" if len(self.problems) > _SHOWN_PROBLEMS else ""
+            noun = "problem" if len(self.problems) == 1 else "problems"
+            tail += f"; {len(self.problems)} {noun}: {shown}{more}"
+        return f"{self.job}: {self.summary} ({tail})"
+
+
+class HeldLock(Protocol):
+    """The one-runner lock as the runner uses it (``publisher.store.lock.RunnerLock``)."""
+
+    def renew(self, now: datetime) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One job of ``publisher run`` and when it runs next (None: not planned)."""
+
+    job: str
+    next_at: datetime | None
+    detail: str
+
+
+def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
+    """Rebuild the feeds as of ``ctx.clock()``: posts added, changed, removed or fallen due."""
+    started = time.monotonic()
+    try:
+        report = build_feeds(
+            BuildRequest(
+                site_dir=ctx.site_dir,
+                output_dir=output_dir,
+                config_file=ctx.config_file,
+                now=ctx.clock(),
+                settings=ctx.config,
+            )
+        )
+    except PublisherError as exc:
+        return RunOutcome("feeds", time.monotonic() - started, "failed", (str(exc),))
+    summary = f"wrote {len(report.written)}, removed {len(report.removed)}"
+    if report.next_due is not None:
+        summary += f"; next post due {report.next_due.isoformat()}"
+    return RunOutcome(
+        "feeds",
+        time.monotonic() - started,
+        summary,
+        tuple(str(p) for p in report.problems),
+        next_due=report.next_due,
+        changed=report.written,
+    )
+
+
+def send_scheduled_digest(
+    ctx: Context, should_stop: Callable[[], bool] | None = None
+) -> RunOutcome:
+    """The weekly send: create the next edition (or resume one) and deliver it."""
+    return _mail("digest", lambda: send_digest(ctx, should_stop=should_stop))
+
+
+def retry_deliveries(ctx: Context, should_stop: Callable[[], bool] | None = None) -> RunOutcome:
+    """Deliver the messages of an unfinished edition whose backoff has passed."""
+    return _mail("retry", lambda: resume_digest(ctx, should_stop=should_stop))
+
+
+def _mail(job: str, send: Callable[[], SendReport]) -> RunOutcome:
+    started = time.monotonic()
+    try:
+        report = send()
+    except PublisherError as exc:  # SendPaused included: the next run resumes it
+        return RunOutcome(job, time.monotonic() - started, "stopped", (str(exc),))
+    counts = ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items()))
+    summary = report.message + (f" ({counts})" if counts else "")
+    failed = tuple(f"{item.email}: {item.last_reply}" for item in report.failures)
+    return RunOutcome(job, time.monotonic() - started, summary, failed, retry_at=report.retry_at)
+
+
+def runner_id() -> str:
+    """Who this runner is, for the lock row: host, process id and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:
+    """Take the one-runner-per-database lock (raises :class:`~publisher.errors.RunnerBusy`).
+
+    Renew it every third of ``[run] lock_seconds``; release it on the way out.
+    """
+    from publisher.store.lock import acquire_runner_lock
+
+    ttl = timedelta(seconds=ctx.config.run.lock_seconds)
+    return acquire_runner_lock(ctx.engine, owner or runner_id(), ctx.clock(), ttl)
+
+
+def runner_job_store(ctx: Context) -> Any:
+    """APScheduler's job store in the project's database."""
+    from publisher.store.jobs import job_store
+
+    return job_store(ctx.engine)
+
+
+def schedule_overview(ctx: Context) -> list[PlannedRun]:
+    """When each job of ``publisher run`` runs next, as of ``ctx.clock()``."""
+    from publisher.content import read_posts
+    from publisher.store.jobs import stored_run_times
+    from publisher.store.lock import runner_lock_holder
+
+    now, settings = ctx.clock(), ctx.config
+    tz = settings.site.tz
+    stored = stored_run_times(ctx.engine)
+    trigger = digest_trigger(settings.digest.schedule, tz)
+    digest_at = stored.get("digest") or next(iter(next_fire_times(trigger, now, 1)), None)
+    detail = f"{settings.digest.schedule!r} in {settings.site.timezone}"
+    if digest_at is not None and digest_at < now:
+        grace = timedelta(hours=settings.digest.misfire_grace_hours)
+        late = "sent when `publisher run` starts" if now - digest_at <= grace else "skipped"
+        detail += f"; missed, {late}"
+    read = read_posts(ctx.site_dir, settings, now, ctx.var / "cache" / "posts.json")
+    due = read.scheduled[0].date if read.scheduled else None
+    every = f"every {settings.run.rebuild_minutes:g} min and on every post change"
+    holder = runner_lock_holder(ctx.engine, now)
+    return [
+        PlannedRun("digest", _local(digest_at, tz), detail),
+        PlannedRun("retry", _local(stored.get("retry"), tz), "deliveries waiting for a retry"),
+        PlannedRun("feeds", _local(due, tz), f"next future-dated post falls due; also {every}"),
+        PlannedRun("runner", None, f"running: {holder}" if holder else "no `publisher run` now"),
+    ]
+
+
+def _local(moment: datetime | None, tz: Any) -> datetime | None:
+    return moment.astimezone(tz) if moment is not None else None

@@ -1,0 +1,87 @@
+"""``publisher run`` (keep the feeds fresh, send the digest on time) and ``publisher schedule``.
+
+The CLI launches every edge, so it is the one layer above ``publisher.scheduler``;
+the scheduler itself only calls ``app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+
+import click
+
+from publisher import app
+from publisher.app.context import Context
+from publisher.cli.options import site_options
+
+__all__ = ["run", "schedule"]
+
+
+@click.command()
+@site_options
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder the feeds are written under (feeds/ inside it).",
+)
+def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path) -> None:
+    """Keep the feeds fresh and send the weekly digest on time, until stopped.
+
+    Rebuilds the feeds when a post file is added, changed or removed, when a
+    future-dated post falls due, and every [run] rebuild_minutes. Sends the
+    digest on [digest] schedule in the site's timezone (a send missed while
+    the machine was down goes out once on start, within misfire_grace_hours),
+    and retries deliveries when their backoff ends. Logs one line per job run.
+    One runner per database: a second one refuses to start. SIGTERM or Ctrl-C
+    stops it cleanly.
+
+    Example:
+
+        publisher run --site examples/site --output output
+    """
+    if now_text:
+        raise click.UsageError("`publisher run` follows the real clock; --now is for previews")
+    from publisher.scheduler import Runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx = Context(site_dir=site_dir, config_file=config_file)
+    runner = Runner(ctx, output_dir)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: runner.stop.set())
+    try:
+        _ = ctx.engine  # a bad database setting stops here, with its message
+        click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
+        runner.run_forever()
+    finally:
+        ctx.close()
+    click.echo("publisher run: stopped", err=True)
+
+
+@click.command()
+@site_options
+def schedule(site_dir: Path, config_file: Path | None, now_text: str | None) -> None:
+    """Show when each job of `publisher run` runs next.
+
+    Example:
+
+        publisher schedule --site examples/site
+    """
+    from publisher.app.running import schedule_overview
+
+    ctx = Context(site_dir=site_dir, config_file=config_file)
+    if now_text:
+        ctx.now = app.parse_time(now_text, ctx.config)
+    try:
+        rows = schedule_overview(ctx)
+    finally:
+        ctx.close()
+    for row in rows:
+        when = row.next_at.strftime("%Y-%m-%d %H:%M %z") if row.next_at else "-"
+        click.echo(f"{row.job:8s} {when:22s} {row.detail}")

@@ -1,0 +1,213 @@
+"""``publisher run``'s engine: APScheduler and a file watcher, calling the app's use cases.
+
+An edge, like the CLI and the web pages: it decides nothing and holds no SQL.
+It takes the one-runner lock, then keeps these jobs:
+
+========== ================================== ===========================================
+job        when                               calls
+========== ================================== ===========================================
+feeds      a post file changed (watchfiles),   :func:`~publisher.app.running.refresh_feeds`
+           every ``[run] rebuild_minutes``,
+           and when a future-dated post falls
+           due (``feeds-due``)
+digest     ``[digest] schedule`` (site tz),    :func:`~publisher.app.running.send_scheduled_digest`
+           stored in the database so a run
+           missed while down is caught up
+retry      when the first delivery waiting     :func:`~publisher.app.running.retry_deliveries`
+           for its backoff may go again
+heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew``
+========== ================================== ===========================================
+
+The digest and retry jobs live in the SQLAlchemy job store (they must survive a
+restart); the others are rebuilt at start and live in memory. Stored jobs keep
+a reference to :func:`run_job`, not to objects, so it finds the running
+:class:`Runner` in a module variable.
+
+>>> Runner(ctx, Path("output")).run_forever()     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from publisher.app import running
+from publisher.app.context import Context
+from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
+
+__all__ = ["Runner", "run_job"]
+
+log = logging.getLogger("publisher.run")
+_runner: Runner | None = None
+
+
+def run_job(name: str) -> None:
+    """The function every job calls: hand over to the running :class:`Runner`."""
+    if _runner is not None:
+        _runner.run(name)
+
+
+class Runner:
+    """One ``publisher run``: start it, let it work until ``stop`` is set, then it cleans up."""
+
+    def __init__(self, ctx: Context, output_dir: Path, stop: threading.Event | None = None):
+        self.ctx = ctx
+        self.output_dir = output_dir
+        self.stop = stop or threading.Event()
+        self.scheduler: Any = None
+        self.lock: running.HeldLock | None = None
+        self._feeds = threading.Lock()
+        self._mail = threading.Lock()
+
+    def run(self, name: str) -> running.RunOutcome | None:
+        """Run one job now, in the calling thread."""
+        if name == "heartbeat":
+            self._heartbeat()
+            return None
+        if name == "feeds":
+            return self.refresh()
+        return self.send(name)
+
+    def refresh(self) -> running.RunOutcome:
+        """Rebuild the feeds; plan the rebuild for the next future-dated post."""
+        with self._feeds:
+            outcome = running.refresh_feeds(self.ctx, self.output_dir)
+        _log(outcome)
+        wake = due_wakeup(outcome.next_due, self.ctx.clock())
+        if wake is not None:
+            self._at("feeds-due", "feeds", wake, "memory")
+        return outcome
+
+    def send(self, name: str) -> running.RunOutcome:
+        """The digest (``"digest"``) or the retries (``"retry"``); plan the next retry."""
+        job = running.send_scheduled_digest if name == "digest" else running.retry_deliveries
+        with self._mail:
+            outcome = job(self.ctx, self.stop.is_set)
+        _log(outcome)
+        if outcome.retry_at is not None:
+            self._at("retry", "retry", outcome.retry_at, "default")
+        return outcome
+
+    def start(self) -> None:
+        """Take the lock, then start the scheduler with every job planned."""
+        global _runner
+        settings = self.ctx.config
+        self.lock = running.hold_runner_lock(self.ctx)
+        _runner = self
+        self.scheduler = BackgroundScheduler(
+            timezone=settings.site.tz,
+            jobstores={"default": running.runner_job_store(self.ctx), "memory": MemoryJobStore()},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.scheduler.start(paused=True)  # plan first; missed runs are handled on resume
+        self._plan_digest()
+        now = self.ctx.clock()
+        self._add("feeds", "interval", "memory", minutes=settings.run.rebuild_minutes)
+        self._add("heartbeat", "interval", "memory", seconds=settings.run.lock_seconds / 3)
+        self._at("retry", "retry", now, "default")  # an edition left unfinished last time
+        self.scheduler.resume()
+
+    def _plan_digest(self) -> None:
+        digest = self.ctx.config.digest
+        trigger = digest_trigger(digest.schedule, self.ctx.config.site.tz)
+        stored = self.scheduler.get_job("digest")
+        next_at = resume_run_time(
+            stored.trigger if stored else None,
+            stored.next_run_time if stored else None,
+            trigger,
+            self.ctx.clock(),
+        )
+        self.scheduler.add_job(
+            run_job,
+            trigger,
+            args=["digest"],
+            id="digest",
+            name="digest",
+            replace_existing=True,
+            next_run_time=next_at,
+            misfire_grace_time=int(digest.misfire_grace_hours * 3600) or 1,
+        )
+
+    def _add(self, job_id: str, trigger: str, store: str, **every: float) -> None:
+        self.scheduler.add_job(
+            run_job,
+            trigger,
+            args=[job_id],
+            id=job_id,
+            jobstore=store,
+            replace_existing=True,
+            **every,
+        )
+
+    def _at(self, job_id: str, name: str, when: datetime, store: str) -> None:
+        if self.scheduler is None or self.stop.is_set():
+            return
+        self.scheduler.add_job(
+            run_job,
+            "date",
+            run_date=when,
+            args=[name],
+            id=job_id,
+            name=name,
+            jobstore=store,
+            replace_existing=True,
+        )
+
+    def _heartbeat(self) -> None:
+        if self.lock is not None and not self.lock.renew(self.ctx.clock()):
+            log.error("run: another runner took over the lock; stopping")
+            self.stop.set()
+
+    def watch(self, on_change: Callable[[], object] | None = None) -> None:
+        """Rebuild on every change under the posts folder until ``stop`` is set."""
+        import watchfiles
+
+        posts = self.ctx.site_dir / self.ctx.config.site.posts_dir
+        if not posts.is_dir():
+            log.warning("run: %s is not a folder: rebuilding on the timer only", posts)
+            self.stop.wait()
+            return
+        for _changes in watchfiles.watch(posts, stop_event=self.stop, raise_interrupt=False):
+            (on_change or self.refresh)()
+
+    def shutdown(self) -> None:
+        """Stop the jobs (a send in progress stops after its batch), release the lock."""
+        global _runner
+        self.stop.set()
+        if self.scheduler is not None and self.scheduler.running:
+            # APScheduler 3's loop looks for due jobs once more after shutdown() and
+            # would move a due run past "now" without running it: detach the stores
+            # first (the jobs stay in the database; shutdown=False keeps the engine).
+            self.scheduler.pause()
+            for alias in ("default", "memory"):
+                self.scheduler.remove_jobstore(alias, shutdown=False)
+            self.scheduler.shutdown(wait=True)
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        if _runner is self:
+            _runner = None
+
+    def run_forever(self) -> None:
+        """Start, build once, watch the posts until stopped, shut down."""
+        self.start()
+        try:
+            self.refresh()
+            self.watch()
+        finally:
+            self.shutdown()
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        """Each planned job's next run time (for tests and logs)."""
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+
+def _log(outcome: running.RunOutcome) -> None:
+    (log.warning if outcome.problems else log.info)("%s", outcome.line())

@@ -1,0 +1,167 @@
+"""publisher.scheduler and `publisher run`: missed runs, one runner, the file watcher."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from publisher.app.context import Context
+from publisher.app.running import runner_job_store
+from publisher.app.schedule import digest_trigger
+from publisher.app.sending import digest_status
+from publisher.scheduler import Runner, run_job
+from publisher.store import add_subscriber
+
+SCRIPT = Path(sys.executable).with_name("publisher")
+ENV = {"PUBLISHER_SECRET": "test-secret-0123456789abcdef"}
+
+
+def _newsletter(site: Path, write_post: Callable[..., Path], spec: str) -> Context:
+    (site / "publisher.toml").write_text(
+        f'[database]\nurl = "sqlite:///{site.parent / "var" / "publisher.db"}"\n'
+        f'[digest]\nfrom = "News <news@blog.example.com>"\nschedule = "{spec}"\n'
+        "misfire_grace_hours = 12\n",
+        encoding="utf-8",
+    )
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    write_post(
+        f"{yesterday:%Y-%m-%d}-new.md", f"title: New\ndate: {yesterday:%Y-%m-%d %H:%M:%S} +0000"
+    )
+    ctx = Context(site_dir=site, environ=dict(ENV))
+    add_subscriber(ctx.engine, "ann@example.com", status="active", now=datetime.now(UTC))
+    return ctx
+
+
+def _leave_missed_run(ctx: Context, spec: str, missed: datetime) -> None:
+    """What a runner that was stopped before ``missed`` left in the job store."""
+    scheduler = BackgroundScheduler(jobstores={"default": runner_job_store(ctx)})
+    scheduler.start(paused=True)
+    trigger = digest_trigger(spec, ctx.config.site.tz)
+    scheduler.add_job(run_job, trigger, args=["digest"], id="digest", next_run_time=missed)
+    scheduler.remove_jobstore("default", shutdown=False)  # see Runner.shutdown
+    scheduler.shutdown(wait=False)
+
+
+def _daily_spec_outside(window_end: datetime, hours: int) -> str:
+    """A daily time that does not fall in the ``hours`` before ``window_end`` (the test's now)."""
+    at = (window_end + timedelta(hours=24 - hours - 3)).astimezone(ZONE)
+    return f"daily {at:%H}:00"
+
+
+ZONE = __import__("zoneinfo").ZoneInfo("Asia/Tokyo")
+
+
+def _run_for(ctx: Context, seconds: float, until: Callable[[], bool]) -> dict[str, datetime | None]:
+    runner = Runner(ctx, ctx.site_dir.parent / "out")
+    runner.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not until():
+            time.sleep(0.1)
+        time.sleep(0.5)  # long enough for a second, wrong, send to show
+        return runner.next_runs()
+    finally:
+        runner.shutdown()
+
+
+@pytest.mark.parametrize(("late_hours", "sent"), [(1, 1), (13, 0)])
+def test_a_missed_digest_is_sent_once_within_the_grace_time(
+    site: Path, write_post: Callable[..., Path], late_hours: int, sent: int
+) -> None:
+    now = datetime.now(UTC)
+    spec = _daily_spec_outside(now, late_hours + 1)
+    ctx = _newsletter(site, write_post, spec)
+    try:
+        _leave_missed_run(ctx, spec, now - timedelta(hours=late_hours))
+        runs = _run_for(ctx, 5 if sent else 1.5, lambda: bool(digest_status(ctx)))
+        assert len(digest_status(ctx)) == sent
+        digest_next = runs["digest"]
+        assert digest_next is not None and digest_next > now  # never again for that time
+        # Started again: the edition is not sent a second time.
+        _run_for(ctx, 1, lambda: False)
+        assert len(digest_status(ctx)) == sent
+    finally:
+        ctx.close()
+
+
+def test_a_second_runner_on_the_same_database_refuses(site: Path) -> None:
+    first = Runner(Context(site_dir=site, environ=dict(ENV)), site.parent / "out")
+    first.start()
+    try:
+        second = Runner(Context(site_dir=site, environ=dict(ENV)), site.parent / "out")
+        with pytest.raises(Exception, match="another `publisher run` is already running"):
+            second.start()
+    finally:
+        first.shutdown()
+        first.ctx.close()
+
+
+def _command() -> list[str]:
+    return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "publisher"]
+
+
+def _wait_for(check: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _atom(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def test_publisher_run_rebuilds_when_posts_change_and_stops_on_sigterm(
+    site: Path, write_post: Callable[..., Path]
+) -> None:
+    write_post("2025-11-01-first.md", "title: First post\ndate: 2025-11-01 10:00:00 +0000")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")} | ENV
+    atom = site.parent / "out" / "feeds" / "atom.xml"
+    process = subprocess.Popen(
+        [*_command(), "run", "--site", "site", "--output", "out"],
+        cwd=site.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: "First post" in _atom(atom)), "no feed"
+        second = subprocess.run(
+            [*_command(), "run", "--site", "site", "--output", "out"],
+            cwd=site.parent,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert second.returncode == 1
+        assert "another `publisher run` is already running" in second.stderr
+
+        added = write_post(
+            "2025-11-02-dropped.md", "title: Dropped in\ndate: 2025-11-02 10:00:00 +0000"
+        )
+        assert _wait_for(lambda: "Dropped in" in _atom(atom)), "the new post did not show up"
+        added.unlink()
+        assert _wait_for(lambda: "Dropped in" not in _atom(atom)), "the removed post stayed"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "feeds: wrote" in err
+    assert "publisher run: stopped" in err
