@@ -7,13 +7,11 @@ confirm link is read from the .eml the FileTransport wrote. Skipped when
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_server import serving
 from web_support import confirm_link, make_context, make_site, outbox, read_eml
 
 from publisher.app.context import Context
@@ -31,31 +29,6 @@ ARGS = [
 ]
 
 
-class LiveServer:
-    """uvicorn serving the app on an already bound socket, in a thread."""
-
-    def __init__(self, ctx: Context, sock: socket.socket) -> None:
-        import uvicorn
-
-        from publisher.web import create_app
-
-        config = uvicorn.Config(create_app(lambda: ctx), log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]})
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
@@ -69,15 +42,16 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[tuple[str, Context]]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    site = make_site(tmp_path, f"sqlite:///{tmp_path / 'publisher.db'}", base_url=base)
-    ctx = make_context(site, now=None)  # the real clock: the browser is real too
-    with LiveServer(ctx, sock):
+    from publisher.web import create_app
+
+    holder: dict[str, Context] = {}
+    with serving(create_app(lambda: holder["ctx"])) as base:
+        site = make_site(tmp_path, f"sqlite:///{tmp_path / 'publisher.db'}", base_url=base)
+        ctx = holder["ctx"] = make_context(
+            site, now=None
+        )  # the real clock: the browser is real too
         yield base, ctx
-    ctx.engine.dispose()
-    sock.close()
+        ctx.close()
 
 
 def test_subscribe_confirm_and_unsubscribe_in_a_browser(

@@ -27,6 +27,8 @@ from publisher.app.context import Context
 from publisher.app.schedule import digest_trigger, next_fire_times
 from publisher.app.sending import SendReport, resume_digest, send_digest
 from publisher.errors import PublisherError
+from publisher.feeds import feed_url
+from publisher.feeds.websub import notify_hub
 
 __all__ = [
     "HeldLock",
@@ -101,6 +103,11 @@ def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
         )
     except PublisherError as exc:
         return RunOutcome("feeds", time.monotonic() - started, "failed", (str(exc),))
+    problems = tuple(str(p) for p in report.problems)
+    hub = ctx.config.feeds.websub_hub
+    topics = [feed_url(ctx.config, path) for path in report.written if not path.endswith(".xsl")]
+    if hub and topics:
+        problems += tuple(f"WebSub: {reason}" for reason in notify_hub(hub, topics))
     summary = f"wrote {len(report.written)}, removed {len(report.removed)}"
     if report.next_due is not None:
         summary += f"; next post due {report.next_due.isoformat()}"
@@ -108,7 +115,7 @@ def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
         "feeds",
         time.monotonic() - started,
         summary,
-        tuple(str(p) for p in report.problems),
+        problems,
         next_due=report.next_due,
         changed=report.written,
     )

@@ -51,6 +51,9 @@ def _feed(plan: FeedPlan, html: Mapping[str, str], settings: Settings) -> FeedGe
         fg.subtitle(plan.subtitle)
     fg.link(href=plan.home_url, rel="alternate", type="text/html")
     fg.link(href=plan.url, rel="self", type=_MEDIA_TYPES[plan.format])
+    if settings.feeds.websub_hub and plan.format == "atom":
+        # W3C WebSub §4: the hub and self links let readers subscribe for pushes.
+        fg.link(href=settings.feeds.websub_hub, rel="hub")
     fg.language(site.lang)
     # RFC 4287 §4.1.1: a feed needs an author unless every entry has one.
     fg.author({"name": site.author or site.title})

@@ -23,7 +23,7 @@ from publisher.config import Settings
 from publisher.content.ids import feed_slug, iri_to_uri
 from publisher.models import Post, Problem
 
-__all__ = ["FeedPlan", "plan_feeds"]
+__all__ = ["FeedPlan", "feed_url", "plan_feeds"]
 
 Kind = Literal["site", "category", "tag"]
 _EXTENSIONS = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
@@ -98,6 +98,11 @@ def _group(
     return grouped, problems
 
 
+def feed_url(settings: Settings, path: str) -> str:
+    """The public URL of a file under the output folder (``feeds/atom.xml``)."""
+    return iri_to_uri(f"{settings.site.root_url}/{path}")
+
+
 def _newest_first(post: Post) -> tuple[float, str]:
     return (-post.date.timestamp(), post.path)
 
@@ -113,7 +118,7 @@ def _plan(
     site = settings.site
     chosen = tuple(posts[: settings.feeds.limit])
     title = site.title if kind == "site" else f"{site.title} - {name}"
-    url = iri_to_uri(f"{site.root_url}/{path}")
+    url = feed_url(settings, path)
     return FeedPlan(
         kind=kind,
         format=fmt,
