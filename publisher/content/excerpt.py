@@ -22,7 +22,7 @@ from difflib import SequenceMatcher
 
 from publisher.content.markup import markdown_to_text
 
-__all__ = ["cut_excerpt", "derive_excerpt", "first_paragraph"]
+__all__ = ["cut_excerpt", "derive_excerpt", "first_paragraph", "has_first_paragraph"]
 
 _SENTENCE_END = re.compile(r"[。．！？!?](?:[」』）)\"”’]*)|\.(?=[\s\"”’)]|$)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -40,12 +40,21 @@ def first_paragraph(body: str, title: str, separator: str) -> str:
     >>> first_paragraph("Hello\\n\\nFirst para.\\n\\nSecond.", "Hello", "\\n\\n")
     'First para.'
     """
+    head, _, _ = _after_title(body, title).partition(separator)
+    return head.strip()
+
+
+def has_first_paragraph(body: str, title: str, separator: str) -> bool:
+    """Whether ``body`` (maybe only the start of a post) holds its whole first paragraph."""
+    return separator in _after_title(body, title)
+
+
+def _after_title(body: str, title: str) -> str:
     text = body.lstrip("\n")
     first_line, _, rest = text.partition("\n")
     if rest.startswith("\n") and _repeats_title(first_line, title):
         text = rest.lstrip("\n")
-    head, _, _ = text.partition(separator)
-    return head.strip()
+    return text
 
 
 def _repeats_title(line: str, title: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from publisher.config import Settings
 from publisher.content.dates import date_from_filename, parse_date
-from publisher.content.excerpt import derive_excerpt
+from publisher.content.excerpt import derive_excerpt, has_first_paragraph
 from publisher.content.frontmatter import Head, key_line, read_head, read_more_body
 from publisher.content.ids import iri_to_uri, tag_uri
 from publisher.content.markup import strip_xml_illegal
@@ -37,8 +37,6 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
     """Read one post file; return its :class:`Post`, or ``DRAFT`` for ``published: false``."""
     head = read_head(path)
     meta = head.meta
-    if not _text(meta.get("excerpt")):
-        head = read_more_body(path, head, _EXCERPT_CHARS)
     if meta.get("published") is False:
         return DRAFT
     title = _text(meta.get("title"))
@@ -46,6 +44,10 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
         raise PostError(
             path, "no title in front matter", line=key_line(head.front_matter, "title") or 1
         )
+    separator = settings.site.excerpt_separator
+    if not _text(meta.get("excerpt")) and not has_first_paragraph(head.body, title, separator):
+        # The excerpt comes from the first paragraph, and it is not all in the head read.
+        head = read_more_body(path, head, _EXCERPT_CHARS)
     site = settings.site
     date = _date(path, head, "date", settings) or date_from_filename(path.name, site.tz)
     if date is None:
