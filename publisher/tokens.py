@@ -16,7 +16,6 @@ publisher.errors.TokenError: this link is not valid
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 
 from publisher.errors import TokenError
@@ -44,5 +43,5 @@ def verify(secret: bytes, purpose: str, token: str) -> int:
 
 def _mac(secret: bytes, purpose: str, subscriber_id: int) -> str:
     message = f"publisher/{purpose}/{subscriber_id}".encode()
-    digest = hmac.new(secret, message, hashlib.sha256).digest()[:_DIGEST_BYTES]
+    digest = hmac.digest(secret, message, "sha256")[:_DIGEST_BYTES]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -36,6 +36,10 @@ class RecordingHandler:
     seed: int = 7
     delay: float = 0.0
     """Seconds each DATA takes, to make a send slow enough to interrupt."""
+    pipelining: bool = False
+    """Offer PIPELINING (RFC 2920) in the EHLO reply."""
+    smtputf8: bool = True
+    """Offer SMTPUTF8 (RFC 6531), as aiosmtpd does by default."""
     messages: list[Received] = field(default_factory=list)
     sessions: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -49,6 +53,10 @@ class RecordingHandler:
         with self.lock:
             self.sessions += 1
         session.host_name = hostname
+        if not self.smtputf8:
+            responses = [line for line in responses if not line.endswith("-SMTPUTF8")]
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -100,6 +101,53 @@ def test_smtp_refusal_is_classified_and_does_not_poison_the_next_message() -> No
     assert [m.recipients for m in handler.messages] == [["ok@example.org"]]
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_refused_envelope_is_reset_with_or_without_pipelining(pipelining: bool) -> None:
+    handler = RecordingHandler(
+        permanent={"gone@example.org": "550 5.1.1 no such user"}, pipelining=pipelining
+    )
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none")
+        for n in range(3):
+            with pytest.raises(PermanentDeliveryError) as info:
+                transport.send("news@example.com", "gone@example.org", _message(n))
+            assert info.value.smtp_code == 550
+            # The server's own reply is what the outbox keeps.
+            reply = transport.send("news@example.com", f"r{n}@example.org", _message(n))
+            assert reply == "250 Message accepted for delivery"
+        transport.close()
+    assert [m.recipients for m in handler.messages] == [[f"r{n}@example.org"] for n in range(3)]
+    assert handler.sessions == 1
+
+
+def test_lines_starting_with_a_dot_arrive_unchanged() -> None:
+    # RFC 5321 §4.5.2: the client doubles a leading dot, the server takes it away again.
+    handler = RecordingHandler(pipelining=True)
+    body = b"Subject: dots\r\n\r\n.hidden\r\n..two\r\n.\r\n.\r\nno newline at the end"
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none")
+        transport.send("news@example.com", "r@example.org", body)
+        transport.close()
+    assert handler.messages[0].data == body + b"\r\n"
+
+
+def test_an_address_beyond_ascii_needs_a_server_with_smtputf8() -> None:
+    for offered in (True, False):
+        handler = RecordingHandler(smtputf8=offered)
+        with running_smtp(handler) as (host, port):
+            transport = SmtpTransport(host, port, security="none")
+            if offered:
+                transport.send("news@example.com", "山田@example.jp", _message(1))
+            else:
+                with pytest.raises(PermanentDeliveryError, match="SMTPUTF8") as info:
+                    transport.send("news@example.com", "山田@example.jp", _message(1))
+                assert info.value.smtp_code is None  # the relay's limit, not a bounce
+            transport.send("news@example.com", "r@example.org", _message(2))
+            transport.close()
+        expected = [["山田@example.jp"], ["r@example.org"]] if offered else [["r@example.org"]]
+        assert [m.recipients for m in handler.messages] == expected
+
+
 def test_temporary_refusal_and_dropped_connection_are_transient() -> None:
     handler = RecordingHandler(drop_fault=1.0)
     with running_smtp(handler) as (host, port):
@@ -135,17 +183,28 @@ def test_file_transport_writes_one_eml_per_message_id(tmp_path: Path) -> None:
     ]
 
 
-def test_drain_with_faults_delivers_every_message_exactly_once() -> None:
+@pytest.mark.parametrize(("connections", "pipelining"), [(1, False), (1, True), (3, True)])
+def test_drain_with_faults_delivers_every_message_exactly_once(
+    connections: int, pipelining: bool
+) -> None:
     # 30 % of RCPT or DATA answered 4xx, some connections dropped: all arrive once after retries.
-    handler = RecordingHandler(rcpt_fault=0.15, data_fault=0.1, drop_fault=0.05, seed=3)
+    handler = RecordingHandler(
+        rcpt_fault=0.15, data_fault=0.1, drop_fault=0.05, seed=3, pipelining=pipelining
+    )
     queue = ListQueue(200)
     clock = [NOW]
-    policy = Policy(batch_size=50, max_attempts=20, retry_seconds=1, max_consecutive_errors=1000)
+    policy = Policy(
+        batch_size=50,
+        max_attempts=20,
+        retry_seconds=1,
+        max_consecutive_errors=1000,
+        connections=connections,
+    )
     with running_smtp(handler) as (host, port):
         for _ in range(40):
             drain(
                 queue,
-                SmtpTransport(host, port, security="none"),
+                SmtpTransport(host, port, security="none", connections=connections),
                 _compose,
                 1,
                 policy,
@@ -210,6 +269,40 @@ def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
     states = [r.state for r in queue.rows.values()]
     assert states.count("pending") == 30 and not queue.claimed
     assert sum(r.attempts for r in queue.rows.values()) == 5
+
+
+def test_several_connections_send_at_once() -> None:
+    handler = RecordingHandler(delay=0.05)
+    queue = ListQueue(30)
+    with running_smtp(handler) as (host, port):
+        transport = SmtpTransport(host, port, security="none", connections=3)
+        tally = drain(queue, transport, _compose, 1, Policy(connections=3), lambda: NOW)
+    assert tally.sent == 30 and tally.batches == 1
+    assert sorted(r for m in handler.messages for r in m.recipients) == sorted(
+        f"r{i}@example.org" for i in range(1, 31)
+    )
+    assert handler.sessions == 3  # each thread its own connection, none more
+    assert [len(batch) for batch in queue.records] == [30]
+
+
+def test_a_pause_with_several_connections_records_every_message_on_its_way() -> None:
+    tried: list[str] = []
+    lock = threading.Lock()
+
+    def refuse(sender: str, recipient: str, data: bytes) -> None:
+        with lock:
+            tried.append(recipient)
+        time.sleep(0.01)
+        raise TransientDeliveryError("421 down", 421)
+
+    queue = ListQueue(40)
+    policy = Policy(batch_size=40, max_consecutive_errors=5, connections=4)
+    with pytest.raises(SendPaused, match="failures in a row"):
+        drain(queue, MemoryTransport(handler=refuse), _compose, 1, policy, lambda: NOW)
+    # Every message tried was recorded (none is released to be sent again), the rest given back.
+    attempted = {r.email for r in queue.rows.values() if r.attempts}
+    assert attempted == set(tried) and 5 <= len(tried) < 40
+    assert not queue.claimed and all(r.state == "pending" for r in queue.rows.values())
 
 
 def test_rate_limit_spaces_messages() -> None:

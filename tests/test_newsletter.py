@@ -243,3 +243,43 @@ def test_a_failing_relay_pauses_the_send_and_a_rerun_resumes(tmp_path: Path, db:
     assert sorted(counts) == sorted(f"p{i}@example.org" for i in range(10)) and set(
         counts.values()
     ) == {1}
+
+
+def test_several_connections_send_each_message_once_and_report_progress(
+    tmp_path: Path, db: Engine
+) -> None:
+    handler = RecordingHandler(rcpt_fault=0.1, pipelining=True, seed=5)
+    with running_smtp(handler) as address:
+        news = Newsletter(tmp_path, db.url.render_as_string(hide_password=False), address)
+        config = news.site / "publisher.toml"
+        config.write_text(
+            config.read_text(encoding="utf-8").replace(
+                'security = "none"\n', 'security = "none"\nconnections = 3\n'
+            ),
+            encoding="utf-8",
+        )
+        (news.root / "list.csv").write_text(
+            "email\n" + "".join(f"c{i}@example.org\n" for i in range(120)), encoding="utf-8"
+        )
+        news.run("subscribers", "import", "list.csv")
+        from datetime import datetime
+
+        from publisher.app.context import Context
+        from publisher.app.sending import send_digest
+
+        seen: list[dict[str, int]] = []
+        ctx = Context(
+            site_dir=news.site,
+            now=datetime.fromisoformat("2025-11-20T09:00:00+09:00"),
+            environ={"PUBLISHER_SECRET": SECRET, "PUBLISHER_PATHS__VAR": str(news.root / "var")},
+        )
+        try:
+            report = send_digest(ctx, on_progress=lambda tally, counts: seen.append(counts))
+        finally:
+            ctx.close()
+    assert report.tally is not None and report.tally.batches == 3  # batch_size = 50
+    # Counted once, then carried forward by what the send did: the last call is exact.
+    assert len(seen) == 3 and seen[-1] == report.counts
+    assert report.counts["sent"] + report.counts["pending"] == 120
+    counts = Counter(r for m in handler.messages for r in m.recipients)
+    assert len(counts) == report.counts["sent"] and set(counts.values()) == {1}

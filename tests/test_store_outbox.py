@@ -79,6 +79,44 @@ def test_two_workers_claim_disjoint_rows(db: Engine) -> None:
     assert b.claim(edition_id, 4, NOW) == []
 
 
+def test_rows_given_back_are_claimed_again_first(db: Engine) -> None:
+    edition_id = edition_with(db, 12)
+    store = OutboxStore(db, "worker-a")
+    first, second = store.claim(edition_id, 4, NOW), store.claim(edition_id, 4, NOW)
+    store.release([i.id for i in first])
+    assert [i.id for i in store.claim(edition_id, 4, NOW)] == [i.id for i in first]
+    after_second = [i.id + len(second) for i in second]
+    assert [i.id for i in store.claim(edition_id, 8, NOW)] == after_second
+
+
+def test_rows_another_worker_gave_back_are_claimed_once_the_rest_is_taken(db: Engine) -> None:
+    edition_id = edition_with(db, 10)
+    a, b = OutboxStore(db, "worker-a"), OutboxStore(db, "worker-b")
+    given_back = a.claim(edition_id, 4, NOW)
+    b.claim(edition_id, 4, NOW)
+    a.release([i.id for i in given_back])
+    rest = b.claim(edition_id, 4, NOW)
+    assert [i.email for i in rest] == ["u00008@example.com", "u00009@example.com"]
+    assert [i.id for i in b.claim(edition_id, 4, NOW)] == [i.id for i in given_back]
+    assert b.claim(edition_id, 4, NOW) == []
+
+
+def test_retries_due_and_first_attempts_are_claimed_together_in_id_order(db: Engine) -> None:
+    edition_id = edition_with(db, 6)
+    store = OutboxStore(db, "w")
+    one, two = store.claim(edition_id, 2, NOW)
+    retry = Outcome(
+        item_id=two.id,
+        subscriber_id=two.subscriber_id,
+        state="pending",
+        attempts=1,
+        next_attempt_at=SOON,
+    )
+    store.record([sent(one.id, one.subscriber_id), retry])
+    assert [i.id for i in store.claim(edition_id, 2, NOW)] == [two.id + 1, two.id + 2]
+    assert [i.id for i in store.claim(edition_id, 3, SOON)] == [two.id, two.id + 3, two.id + 4]
+
+
 def test_an_expired_lease_is_claimed_again_and_the_old_worker_records_nothing(db: Engine) -> None:
     edition_id = edition_with(db, 3)
     crashed = OutboxStore(db, "crashed", lease_seconds=60)

@@ -12,18 +12,20 @@ only gets their own values spliced in.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import cached_property
 
 from publisher.app.context import Context
+from publisher.config import Settings
 from publisher.content import read_posts
 from publisher.digest.edition import posts_for_audience, select_posts
 from publisher.digest.message import MessageTemplate, build_template, personalize
-from publisher.digest.render import render_digest
+from publisher.digest.render import DigestContent, render_digest
 from publisher.errors import PermanentDeliveryError
 from publisher.models import OutboxItem, Post
 from publisher.tokens import sign
@@ -73,7 +75,10 @@ def posts_by_id(ctx: Context, ids: Sequence[str]) -> tuple[Post, ...]:
 
 @dataclass
 class Composer:
-    """Builds each audience's message once, then personalises it per outbox item."""
+    """Builds each audience's message once, then personalises it per outbox item.
+
+    Safe to share between sending threads: a message is built under a lock, once.
+    """
 
     ctx: Context
     number: int
@@ -81,52 +86,78 @@ class Composer:
     date: datetime
     posts: tuple[Post, ...]
     _templates: dict[str, MessageTemplate | None] = field(default_factory=dict)
-    _subjects: dict[str, str] = field(default_factory=dict)
+    _contents: dict[str, DigestContent | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def template_for(self, audience: str) -> MessageTemplate | None:
         """The message for an audience key, or None when none of its categories has a post."""
-        if audience not in self._templates:
+        try:
+            return self._templates[audience]
+        except KeyError:
+            pass
+        with self._lock:
+            if audience not in self._templates:
+                content = self._content(audience)
+                self._templates[audience] = None if content is None else self._build(content)
+            return self._templates[audience]
+
+    def dated(self, date: datetime) -> Composer:
+        """The same edition with another ``Date``, reusing what was rendered so far."""
+        with self._lock:
+            contents = dict(self._contents)
+        return Composer(self.ctx, self.number, self.cutoff, date, self.posts, _contents=contents)
+
+    def _content(self, audience: str) -> DigestContent | None:
+        if audience not in self._contents:
             categories = tuple(audience.split("\x1f")) if audience else ()
             chosen = posts_for_audience(self.posts, categories)
-            self._templates[audience] = self._build(audience, chosen) if chosen else None
-        return self._templates[audience]
+            self._contents[audience] = (
+                render_digest(chosen, number=self.number, cutoff=self.cutoff, settings=self.config)
+                if chosen
+                else None
+            )
+        return self._contents[audience]
 
-    def _build(self, audience: str, posts: Sequence[Post]) -> MessageTemplate:
-        content = render_digest(
-            posts, number=self.number, cutoff=self.cutoff, settings=self.ctx.config
-        )
-        self._subjects[audience] = content.subject
+    def _build(self, content: DigestContent) -> MessageTemplate:
         return build_template(
             content,
-            settings=self.ctx.config,
+            settings=self.config,
             edition_number=self.number,
             date=self.date,
-            list_id=f"digest.{self.ctx.config.site.domain}",
+            list_id=f"digest.{self.config.site.domain}",
         )
+
+    @property
+    def config(self) -> Settings:
+        """The settings of the context."""
+        return self.ctx.config
 
     @property
     def subject(self) -> str:
         """The subject as subscribers of every category see it (stored with the edition)."""
         self.template_for("")
-        return self._subjects.get("", f"#{self.number}")
+        content = self._contents.get("")
+        return content.subject if content is not None else f"#{self.number}"
+
+    @cached_property
+    def _fixed(self) -> tuple[bytes, str, str, str]:
+        """What every subscriber's copy shares: secret, envelope sender, links' base, domain."""
+        mailbox = parseaddr(sender_of(self.ctx))[1]
+        base = self.config.web.base_url.rstrip("/")
+        return self.ctx.secret, mailbox, base, self.config.site.domain
 
     def personal(
         self, template: MessageTemplate, subscriber_id: int, email: str, name: str
     ) -> bytes:
         """One subscriber's copy: their address, name, Message-ID and signed links."""
-        secret = self.ctx.secret
+        secret, mailbox, base, domain = self._fixed
         token = sign(secret, "unsubscribe", subscriber_id)
-        base = self.ctx.config.web.base_url.rstrip("/")
-        domain = self.ctx.config.site.domain
-        tag = hmac.new(
-            secret, f"{self.number}/{subscriber_id}".encode(), hashlib.sha256
-        ).hexdigest()[:12]
-        mailbox = parseaddr(sender_of(self.ctx))[1]
+        mac = hmac.digest(secret, f"{self.number}/{subscriber_id}".encode(), "sha256")
         return personalize(
             template,
             to=email,
             name=name,
-            message_id=f"<digest.{self.number}.{subscriber_id}.{tag}@{domain}>",
+            message_id=f"<digest.{self.number}.{subscriber_id}.{mac.hex()[:12]}@{domain}>",
             unsubscribe_url=f"{base}/unsubscribe/{token}",
             unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{token}",
             preferences_url=f"{base}/preferences/{sign(secret, 'preferences', subscriber_id)}",
@@ -137,5 +168,5 @@ class Composer:
         template = self.template_for(item.audience)
         if template is None:
             raise PermanentDeliveryError("no new posts in this subscriber's categories")
-        envelope = parseaddr(sender_of(self.ctx))[1]
+        envelope = self._fixed[1]
         return envelope, self.personal(template, item.subscriber_id, item.email, item.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,7 @@ def make_transport(ctx: Context, folder: Path) -> Transport:
         username=smtp.username,
         password=ctx.environ.get("PUBLISHER_SMTP_PASSWORD", ""),
         timeout=smtp.timeout,
+        connections=smtp.connections,
     )
 
 
@@ -146,6 +148,7 @@ def send_digest(
     engine = ctx.engine
     edition = edition_store.unfinished_edition(engine)
     created = False
+    rendered: Composer | None = None
     if edition is None:
         plan = _next_plan(ctx)
         if not plan.posts:
@@ -182,6 +185,9 @@ def send_digest(
         )
         # Another send (an editor, the scheduler) may have created it first: then deliver that one.
         created = edition.cutoff_to == plan.cutoff_to
+        if created and edition.number == plan.number:
+            # What was rendered to plan it, dated as a resumed send would date it.
+            rendered = composer.dated(edition.created_at)
     elif dry_run:
         counts = edition_store.edition_counts(engine, edition.id)
         return SendReport(
@@ -192,7 +198,7 @@ def send_digest(
             counts,
             dry_run=True,
         )
-    return _deliver(ctx, edition, created, on_progress, should_stop)
+    return _deliver(ctx, edition, created, on_progress, should_stop, rendered)
 
 
 def resume_digest(ctx: Context, should_stop: Callable[[], bool] | None = None) -> SendReport:
@@ -209,11 +215,12 @@ def _deliver(
     created: bool,
     on_progress: Callable[[Tally, dict[str, int]], None] | None,
     should_stop: Callable[[], bool] | None,
+    composer: Composer | None = None,
 ) -> SendReport:
     digest = ctx.config.digest
     queue = OutboxStore(ctx.engine, _worker_id(), bounce_limit=digest.bounce_limit)
     queue.release_dead_claims(edition.id, socket.gethostname())
-    composer = _composer(ctx, edition)
+    composer = composer or _composer(ctx, edition)
     transport = make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
     policy = Policy(
         batch_size=digest.batch_size,
@@ -221,11 +228,9 @@ def _deliver(
         retry_seconds=digest.retry_seconds,
         max_consecutive_errors=digest.max_consecutive_errors,
         rate_limit=digest.rate_limit,
+        connections=ctx.config.smtp.connections if ctx.config.smtp.host else 1,
     )
-
-    def progress(tally: Tally) -> None:
-        if on_progress is not None:
-            on_progress(tally, queue.counts(edition.id))
+    progress = None if on_progress is None else _Progress(queue, edition.id, on_progress)
 
     if edition.state == "paused":
         edition_store.set_edition_state(ctx.engine, edition.id, "sending")
@@ -248,6 +253,42 @@ def _deliver(
     return SendReport(
         edition, created, message, tally, counts, retry_at=retry_at, failures=failures
     )
+
+
+class _Progress:
+    """Calls ``on_progress`` after each batch with the edition's counts.
+
+    Counting reads every outbox row of the edition: 10-15 ms at 100,000 rows on
+    SQLite, after each of 200 batches. So the database is asked at most once a
+    second, and in between the counts are carried forward by what this send did.
+    """
+
+    def __init__(
+        self,
+        queue: OutboxStore,
+        edition_id: int,
+        on_progress: Callable[[Tally, dict[str, int]], None],
+        every: float = 1.0,
+    ) -> None:
+        self.queue = queue
+        self.edition_id = edition_id
+        self.on_progress = on_progress
+        self.every = every
+        self.counted = 0.0
+        self.counts: dict[str, int] = {}
+        self.base = (0, 0)
+
+    def __call__(self, tally: Tally) -> None:
+        now = time.monotonic()
+        if not self.counts or now - self.counted >= self.every:
+            self.counts = self.queue.counts(self.edition_id)
+            self.counted, self.base = now, (tally.sent, tally.failed)
+        sent, failed = tally.sent - self.base[0], tally.failed - self.base[1]
+        counts = dict(self.counts)
+        counts["sent"] = counts.get("sent", 0) + sent
+        counts["failed"] = counts.get("failed", 0) + failed
+        counts["pending"] = max(counts.get("pending", 0) - sent - failed, 0)
+        self.on_progress(tally, counts)
 
 
 def digest_status(ctx: Context) -> list[EditionStatus]:

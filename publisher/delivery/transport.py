@@ -15,10 +15,11 @@ only reports. This module is the only one that imports ``smtplib``.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Protocol
 
 from publisher.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from publisher.files import write_atomic
+from publisher.models import DotSafe
 
 __all__ = ["FileTransport", "MemoryTransport", "SentMessage", "SmtpTransport", "Transport"]
 
@@ -94,11 +96,17 @@ class FileTransport:
 
 
 class SmtpTransport:
-    """SMTP with one reused connection: STARTTLS, implicit TLS or plain; login if configured.
+    """SMTP over reused connections: STARTTLS, implicit TLS or plain; login if configured.
 
-    After a refused transaction smtplib sends RSET; after a dropped connection the
-    next ``send`` reconnects. So one bad recipient never poisons the next message
-    (no ``503 sender already specified``).
+    Each message is one transaction. When the server offers PIPELINING
+    (RFC 2920) MAIL, RCPT and DATA go out in one write and their replies are
+    read together, then the dot-stuffed message follows: two round trips a
+    message instead of four. A refused transaction is reset (RSET), so one bad
+    recipient never poisons the next message (no ``503 sender already
+    specified``); a dropped connection is reopened by the next ``send``.
+
+    ``send`` may be called from several threads at once: each call takes an
+    idle connection, or opens one while fewer than ``connections`` are open.
     """
 
     def __init__(
@@ -110,6 +118,7 @@ class SmtpTransport:
         password: str = "",
         timeout: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
+        connections: int = 1,
     ) -> None:
         self.host = host
         self.port = port
@@ -118,11 +127,11 @@ class SmtpTransport:
         self.password = password
         self.timeout = timeout
         self.ssl_context = ssl_context
-        self._smtp: smtplib.SMTP | None = None
+        self._idle: list[smtplib.SMTP] = []
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(connections)
 
     def _connect(self) -> smtplib.SMTP:
-        if self._smtp is not None:
-            return self._smtp
         context = self.ssl_context or ssl.create_default_context()
         try:
             if self.security == "tls":
@@ -135,6 +144,7 @@ class SmtpTransport:
                     smtp.starttls(context=context)
             if self.username:
                 smtp.login(self.username, self.password)
+            smtp.ehlo_or_helo_if_needed()
         except smtplib.SMTPAuthenticationError as exc:
             raise PermanentDeliveryError(_text(exc.smtp_error), exc.smtp_code) from exc
         except smtplib.SMTPResponseException as exc:
@@ -143,45 +153,119 @@ class SmtpTransport:
             raise TransientDeliveryError(
                 f"cannot connect to {self.host}:{self.port}: {exc}"
             ) from exc
-        self._smtp = smtp
+        if smtp.sock is not None:
+            # Every command group and every message goes out in one write: nothing for
+            # Nagle's algorithm to gather, only a delayed-ACK stall to cause.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return smtp
 
     def send(self, sender: str, recipient: str, message: bytes) -> str:
-        smtp = self._connect()
-        try:
-            refused = smtp.sendmail(sender, [recipient], message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reply = exc.recipients.get(recipient, (550, b"recipient refused"))
-            raise _classify(code, reply) from exc
-        except smtplib.SMTPResponseException as exc:  # sender refused, data error
-            if exc.smtp_code == -1 or exc.smtp_code == 421:
-                self._drop()
-            raise _classify(exc.smtp_code, exc.smtp_error) from exc
-        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as exc:
-            self._drop()
-            raise TransientDeliveryError(f"connection lost: {exc}") from exc
-        except smtplib.SMTPException as exc:
-            self._drop()
-            raise TransientDeliveryError(str(exc)) from exc
-        if refused:
-            code, reply = refused[recipient]
-            raise _classify(code, reply)
-        return "250 accepted"
-
-    def _drop(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is not None:
-            with contextlib.suppress(OSError):
+        with self._slots:
+            with self._lock:
+                smtp = self._idle.pop() if self._idle else None
+            if smtp is None:
+                smtp = self._connect()
+            try:
+                return _transaction(smtp, sender, recipient, message)
+            except smtplib.SMTPServerDisconnected as exc:
+                raise TransientDeliveryError(f"connection lost: {exc}") from exc
+            except (smtplib.SMTPException, OSError) as exc:  # e.g. a reply line too long
                 smtp.close()
+                raise TransientDeliveryError(str(exc)) from exc
+            finally:
+                if smtp.sock is not None:  # smtplib closes a connection it lost
+                    with self._lock:
+                        self._idle.append(smtp)
 
     def close(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is None:
-            return
-        try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
-            smtp.close()
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for smtp in idle:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+
+def _transaction(smtp: smtplib.SMTP, sender: str, recipient: str, message: bytes) -> str:
+    """MAIL, RCPT, DATA and the message; the server's final reply, or a DeliveryError."""
+    commands = _envelope(smtp, sender, recipient, len(message))
+    replies: list[tuple[int, bytes]] = []
+    if smtp.has_extn("pipelining"):
+        smtp.send(b"".join(commands))
+        replies = [smtp.getreply() for _ in commands]
+    else:
+        for command, accepted in zip(commands, _ACCEPTED, strict=True):
+            smtp.send(command)
+            replies.append(smtp.getreply())
+            if replies[-1][0] not in accepted:
+                break
+    for (code, reply), accepted in zip(replies, _ACCEPTED, strict=False):
+        if code not in accepted:
+            raise _refused(smtp, code, reply, replies)
+    smtp.send(_dot_stuffed(message))
+    code, reply = smtp.getreply()
+    if code != 250:
+        raise _refused(smtp, code, reply, [])
+    return f"{code} {_text(reply)}"
+
+
+# What each of MAIL, RCPT and DATA must be answered with to go on.
+_ACCEPTED = ((250,), (250, 251), (354,))
+_ADDRESS_UNSAFE = re.compile(r"[\s<>]")
+
+
+def _envelope(smtp: smtplib.SMTP, sender: str, recipient: str, size: int) -> list[bytes]:
+    """The MAIL, RCPT and DATA command lines, with SIZE and SMTPUTF8 where they apply."""
+    for address in (sender, recipient):
+        if not address or _ADDRESS_UNSAFE.search(address):
+            raise PermanentDeliveryError(f"not a usable address: {address!r}")
+    options = f" SIZE={size}" if smtp.has_extn("size") else ""
+    encoding = "ascii"
+    if not (sender.isascii() and recipient.isascii()):
+        # RFC 6531: an address beyond ASCII needs a server that offers SMTPUTF8.
+        if not smtp.has_extn("smtputf8"):
+            # No code: the relay is the obstacle, so this is no bounce of the address.
+            raise PermanentDeliveryError(
+                f"{recipient}: the server does not offer SMTPUTF8, needed for this address"
+            )
+        options, encoding = options + " SMTPUTF8", "utf-8"
+    return [
+        f"MAIL FROM:<{sender}>{options}\r\n".encode(encoding),
+        f"RCPT TO:<{recipient}>\r\n".encode(encoding),
+        b"DATA\r\n",
+    ]
+
+
+def _refused(
+    smtp: smtplib.SMTP, code: int, reply: bytes, replies: list[tuple[int, bytes]]
+) -> DeliveryError:
+    """The error for a refusal, after ending the transaction so the connection can go on."""
+    if code in (-1, 421):  # an unreadable reply, or the server is closing the connection
+        smtp.close()
+        return _classify(code, reply)
+    try:
+        if len(replies) == len(_ACCEPTED) and replies[-1][0] == 354:
+            # RFC 2920 §3.1: DATA was accepted although MAIL or RCPT was not; send
+            # an empty message, which the server refuses for want of a recipient.
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        smtp.rset()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+    return _classify(code, reply)
+
+
+# A literal regex finds "\n." with memchr, three times as fast as bytes.replace does.
+_LINE_DOT = re.compile(rb"\n\.")
+
+
+def _dot_stuffed(message: bytes) -> bytes:
+    """The DATA payload: lines starting with "." doubled, CRLF, then "." alone (RFC 5321 §4.5.2)."""
+    data = message if isinstance(message, DotSafe) else _LINE_DOT.sub(b"\n..", message)
+    if data.startswith(b"."):
+        data = b"." + data
+    return data + (b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n")
 
 
 def _text(reply: bytes | str) -> str:

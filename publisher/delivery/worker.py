@@ -19,6 +19,7 @@ The queue is declared here as a Protocol and satisfied by
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class Policy:
     retry_seconds: float = 60.0
     max_consecutive_errors: int = 50
     rate_limit: float = 0.0
+    connections: int = 1
+    """Messages on their way at once: one thread (and SMTP connection) each."""
 
 
 @dataclass
@@ -90,108 +93,181 @@ def drain(
 ) -> Tally:
     """Send every claimable message of ``edition_id``; return when none is left to claim now.
 
+    With ``policy.connections`` above 1, that many threads take the messages of
+    a batch in turn and send them at once (the transport must allow it, as
+    ``SmtpTransport`` does); the batch is recorded when all of them are done.
     Rows waiting for a retry later are left for a later call.
     Raises :class:`SendPaused` after too many consecutive errors.
     """
     tally = Tally()
+    pacer = _Pacer(policy.rate_limit, sleep)
     try:
         while not (should_stop and should_stop()):
             batch = queue.claim(edition_id, policy.batch_size, clock())
             if not batch:
                 break
             tally.batches += 1
-            _send_batch(queue, transport, compose, batch, policy, clock, tally, on_progress, sleep)
+            run = _Batch(batch, transport, compose, policy, clock, tally, pacer)
+            try:
+                run.send()
+            finally:
+                _settle(queue, batch, run.outcomes)
+                if on_progress is not None:
+                    on_progress(tally)
     finally:
         transport.close()
     return tally
 
 
-def _send_batch(
-    queue: Queue,
-    transport: Transport,
-    compose: Compose,
-    batch: list[OutboxItem],
-    policy: Policy,
-    clock: Callable[[], datetime],
-    tally: Tally,
-    on_progress: Callable[[Tally], None] | None,
-    sleep: Callable[[float], None],
-) -> None:
-    outcomes: list[Outcome] = []
-    interval = 1.0 / policy.rate_limit if policy.rate_limit > 0 else 0.0
-    next_slot = time.monotonic()
-    try:
-        for item in batch:
-            if interval:
-                next_slot = _wait_for(next_slot, interval, sleep)
-            outcome = _send_one(transport, compose, item, policy, clock(), tally)
-            outcomes.append(outcome)
-            if tally.consecutive_errors >= policy.max_consecutive_errors:
-                raise SendPaused(
-                    f"paused after {tally.consecutive_errors} failures in a row"
-                    f" (last: {tally.last_error}); fix the cause and run the send again"
-                )
-    finally:
-        queue.record(outcomes)
-        done = {o.item_id for o in outcomes}
-        unsent = [item.id for item in batch if item.id not in done]
-        if unsent:
-            queue.release(unsent)
-        if on_progress is not None:
-            on_progress(tally)
+def _settle(queue: Queue, batch: list[OutboxItem], outcomes: list[Outcome]) -> None:
+    """Record what was tried, in one transaction; give back what was not."""
+    queue.record(outcomes)
+    done = {o.item_id for o in outcomes}
+    unsent = [item.id for item in batch if item.id not in done]
+    if unsent:
+        queue.release(unsent)
 
 
-def _send_one(
-    transport: Transport,
-    compose: Compose,
-    item: OutboxItem,
-    policy: Policy,
-    now: datetime,
-    tally: Tally,
-) -> Outcome:
-    attempts = item.attempts + 1
-    try:
-        sender, message = compose(item)
-        reply = transport.send(sender, item.email, message)
-    except DeliveryError as exc:
+class _Batch:
+    """One batch on its way: items handed out in claim order, each judged as it comes back.
+
+    With ``connections`` above 1 that many threads run :meth:`_work`; a thread
+    that finds the send must pause stops them all from taking more, and the
+    messages already on their way are finished and judged (so that none the
+    server accepted is given back and sent again).
+    """
+
+    def __init__(
+        self,
+        batch: list[OutboxItem],
+        transport: Transport,
+        compose: Compose,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        tally: Tally,
+        pacer: _Pacer,
+    ) -> None:
+        self.items = iter(batch)
+        self.transport = transport
+        self.compose = compose
+        self.policy = policy
+        self.clock = clock
+        self.tally = tally
+        self.pacer = pacer
+        self.outcomes: list[Outcome] = []
+        self.lock = threading.Lock()
+        self.stopped: BaseException | None = None
+
+    def send(self) -> None:
+        """Send the batch; raise SendPaused (or whatever a thread raised) at the end."""
+        threads = [
+            threading.Thread(target=self._work, name=f"publisher-send-{n}", daemon=True)
+            for n in range(1, self.policy.connections)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            self._work()
+        except BaseException as exc:  # e.g. Ctrl-C while waiting: the others stop too
+            with self.lock:
+                self.stopped = self.stopped or exc
+            raise
+        finally:
+            for thread in threads:  # a message on its way is finished, so it can be recorded
+                thread.join()
+        if self.stopped is not None:
+            raise self.stopped
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                item = None if self.stopped else next(self.items, None)
+            if item is None:
+                return
+            try:
+                result = self._attempt(item)
+            except BaseException as exc:  # a bug, or Ctrl-C: stop the batch, re-raised by send()
+                with self.lock:
+                    self.stopped = self.stopped or exc
+                return
+            with self.lock:
+                self.outcomes.append(self._judge(item, result))
+                if self.stopped is None:
+                    self.stopped = self._pause()
+
+    def _attempt(self, item: OutboxItem) -> str | DeliveryError:
+        """The server's reply to one message, or why it was not accepted."""
+        self.pacer.wait()
+        try:
+            sender, message = self.compose(item)
+            return self.transport.send(sender, item.email, message)
+        except DeliveryError as exc:
+            return exc
+
+    def _judge(self, item: OutboxItem, result: str | DeliveryError) -> Outcome:
+        """The outcome of one attempt: sent, retry later with backoff, or failed."""
+        tally, attempts = self.tally, item.attempts + 1
+        if isinstance(result, str):
+            tally.sent += 1
+            tally.consecutive_errors = 0
+            return Outcome(
+                item_id=item.id,
+                subscriber_id=item.subscriber_id,
+                state="sent",
+                attempts=attempts,
+                reply=result,
+                sent_at=self.clock(),
+            )
         tally.consecutive_errors += 1
-        tally.last_error = f"{item.email}: {exc}"
-        if isinstance(exc, PermanentDeliveryError) or attempts >= policy.max_attempts:
+        tally.last_error = f"{item.email}: {result}"
+        if isinstance(result, PermanentDeliveryError) or attempts >= self.policy.max_attempts:
             tally.failed += 1
-            bounced = is_bounce(exc)
+            bounced = is_bounce(result)
             tally.bounced += bounced
             return Outcome(
                 item_id=item.id,
                 subscriber_id=item.subscriber_id,
                 state="failed",
                 attempts=attempts,
-                reply=str(exc),
+                reply=str(result),
                 bounced=bounced,
             )
         tally.retrying += 1
-        delay = policy.retry_seconds * 2 ** (attempts - 1)
+        delay = self.policy.retry_seconds * 2 ** (attempts - 1)
         return Outcome(
             item_id=item.id,
             subscriber_id=item.subscriber_id,
             state="pending",
             attempts=attempts,
-            reply=str(exc),
-            next_attempt_at=now + timedelta(seconds=delay),
+            reply=str(result),
+            next_attempt_at=self.clock() + timedelta(seconds=delay),
         )
-    tally.sent += 1
-    tally.consecutive_errors = 0
-    return Outcome(
-        item_id=item.id,
-        subscriber_id=item.subscriber_id,
-        state="sent",
-        attempts=attempts,
-        reply=reply,
-        sent_at=now,
-    )
+
+    def _pause(self) -> SendPaused | None:
+        tally = self.tally
+        if tally.consecutive_errors < self.policy.max_consecutive_errors:
+            return None
+        return SendPaused(
+            f"paused after {tally.consecutive_errors} failures in a row"
+            f" (last: {tally.last_error}); fix the cause and run the send again"
+        )
 
 
-def _wait_for(slot: float, interval: float, sleep: Callable[[float], None]) -> float:
-    delay = slot - time.monotonic()
-    if delay > 0:
-        sleep(delay)
-    return max(slot, time.monotonic()) + interval
+class _Pacer:
+    """Spaces the start of sends ``1 / rate`` seconds apart, across threads (0: no limit)."""
+
+    def __init__(self, rate: float, sleep: Callable[[float], None]) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self.sleep = sleep
+        self.next_slot = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            slot = max(self.next_slot, time.monotonic())
+            self.next_slot = slot + self.interval
+        delay = slot - time.monotonic()
+        if delay > 0:
+            self.sleep(delay)

@@ -19,10 +19,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Update, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 
-__all__ = ["MIGRATIONS", "current_revision", "open_engine", "open_store", "upgrade"]
+__all__ = ["MIGRATIONS", "current_revision", "execute_many", "open_engine", "open_store", "upgrade"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 30
@@ -64,6 +64,40 @@ def current_revision(engine: Engine) -> str | None:
     """The Alembic revision the database is at; None before the first migration."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def execute_many(conn: Connection, statement: Update, rows: list[dict[str, Any]]) -> None:
+    """``conn.execute(statement, rows)`` for many rows, at half the cost per row.
+
+    SQLAlchemy prepares the parameters of each row of an executemany in Python,
+    which for an UPDATE of 500 outbox rows takes longer than SQLite takes to run
+    it. Here the statement is compiled once for the connection's dialect, each
+    row goes through the same bind processors (an aware datetime becomes UTC
+    text on SQLite), and the driver's ``executemany`` gets them as they are.
+    For statements with plain bound values only (no ``IN`` list expanded later).
+    """
+    if not rows:
+        return
+    compiled = statement.compile(dialect=conn.dialect)
+    fixed: dict[str, Any] = {}  # values written into the statement itself
+    processors = {}
+    for name, bind in compiled.binds.items():
+        if not bind.required:
+            fixed[name] = bind.effective_value
+        processor = bind.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if processor is not None:
+            processors[name] = processor
+    params = []
+    for row in rows:
+        values = fixed | row
+        for name, processor in processors.items():
+            values[name] = processor(values[name])
+        params.append(values)
+    if compiled.positiontup is not None:  # qmark (SQLite): values in placeholder order
+        order = compiled.positiontup
+        conn.exec_driver_sql(str(compiled), [tuple(v[name] for name in order) for v in params])
+    else:
+        conn.exec_driver_sql(str(compiled), params)
 
 
 def _normalise(url: URL) -> URL:

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, bindparam, func, select, update
 
 from publisher.models import OutboxItem, Outcome
 from publisher.store.editions import edition_counts
+from publisher.store.engine import execute_many
 from publisher.store.rules import add_bounce
 from publisher.store.schema import outbox
 
@@ -83,28 +84,14 @@ class OutboxStore:
         self.lease = timedelta(seconds=lease_seconds)
         self.bounce_limit = bounce_limit
         self._claimed_at: datetime | None = None
+        self._after = 0
+        """The highest id of a first attempt this store claimed (see ``_due``)."""
 
     def claim(self, edition_id: int, limit: int, now: datetime) -> list[OutboxItem]:
         """Up to ``limit`` rows of the edition due at ``now``, in id order, now ours."""
-        due = or_(
-            and_(
-                outbox.c.state == "pending",
-                or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now),
-            ),
-            # A crashed (or stuck) worker's rows, once its lease has run out.
-            and_(outbox.c.state == "sending", outbox.c.claimed_until < now),
-        )
-        query = (
-            select(outbox.c.id)
-            .where(outbox.c.edition_id == edition_id, due)
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
         self._claimed_at = now
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            ids = list(conn.execute(query).scalars())
+            ids = self._due(conn, edition_id, limit, now)
             if not ids:
                 return []
             claimed = conn.execute(
@@ -114,6 +101,47 @@ class OutboxStore:
                 .returning(*_ITEM_COLUMNS)
             ).all()
         return sorted((item_from_row(r) for r in claimed), key=lambda item: item.id)
+
+    def _due(self, conn: Connection, edition_id: int, limit: int, now: datetime) -> list[int]:
+        """The lowest ``limit`` ids among first attempts, retries now due and expired leases.
+
+        Each kind is a query of its own that reads one index range, where one
+        query with ``OR`` read and sorted every row of the edition (30-45 ms a
+        claim at 100,000 rows on SQLite). First attempts are looked for past the highest
+        id this store took (PostgreSQL would otherwise step over every row sent
+        so far), and from the start once none is left there: rows that another
+        worker gave back below that mark are found then.
+        """
+        c = outbox.c
+        fresh = (c.state == "pending", c.next_attempt_at.is_(None))
+        firsts = self._ids(conn, edition_id, (*fresh, c.id > self._after), limit)
+        if not firsts and self._after:
+            self._after = 0
+            firsts = self._ids(conn, edition_id, fresh, limit)
+        due_again = (
+            (c.state == "pending", c.next_attempt_at <= now),  # retries
+            (c.state == "sending", c.claimed_until < now),  # a crashed worker's, lease run out
+        )
+        others = [i for where in due_again for i in self._ids(conn, edition_id, where, limit)]
+        chosen = sorted({*firsts, *others})[:limit]
+        taken = set(firsts).intersection(chosen)
+        if taken:
+            self._after = max(self._after, *taken)
+        return chosen
+
+    @staticmethod
+    def _ids(
+        conn: Connection, edition_id: int, where: tuple[ColumnElement[bool], ...], limit: int
+    ) -> list[int]:
+        query = (
+            select(outbox.c.id)
+            .where(outbox.c.edition_id == edition_id, *where)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return list(conn.execute(query).scalars())
 
     def record(self, outcomes: Sequence[Outcome], now: datetime | None = None) -> None:
         """Save a batch of outcomes in one transaction; rows no longer ours are left alone.
@@ -143,8 +171,7 @@ class OutboxStore:
         )
         plain = [_params(o) for o in outcomes if not o.bounced]
         with self.engine.begin() as conn:
-            if plain:
-                conn.execute(statement, plain)
+            execute_many(conn, statement, plain)
             for outcome in outcomes:
                 # Rare; one at a time to count a bounce only if the row was still ours.
                 if outcome.bounced and conn.execute(statement, _params(outcome)).rowcount:
@@ -155,6 +182,7 @@ class OutboxStore:
         """Give claimed rows back (pending, unclaimed), e.g. on a clean shutdown."""
         if not item_ids:
             return
+        self._after = min(self._after, min(item_ids) - 1)
         with self.engine.begin() as conn:
             conn.execute(
                 update(outbox)
@@ -201,6 +229,8 @@ class OutboxStore:
                 )
                 .values(state="pending", claimed_by=None, claimed_until=None)
             )
+        if result.rowcount:
+            self._after = 0
         return result.rowcount
 
     def next_attempt_at(self, edition_id: int) -> datetime | None:
