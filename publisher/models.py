@@ -14,6 +14,7 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "DotSafe",
     "Edition",
     "EditionState",
     "OutboxItem",
@@ -135,6 +136,21 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     bounced: bool = False
+
+
+class DotSafe(bytes):
+    """Message bytes in which no line starts with ".": SMTP sends them as they are.
+
+    An SMTP client doubles a dot that starts a line (RFC 5321 §4.5.2), which
+    means reading every line of every message. A producer that guarantees
+    there is none (:func:`publisher.digest.message.personalize`) says so with
+    this type, and the SMTP transport skips that work.
+
+    >>> DotSafe(b"Subject: hi") == b"Subject: hi"
+    True
+    """
+
+    __slots__ = ()
 
 
 def audience_key(categories: tuple[str, ...] | list[str]) -> str:

@@ -22,6 +22,7 @@ from publisher.digest.render import (
     UNSUBSCRIBE_URL,
     DigestContent,
 )
+from publisher.models import DotSafe
 
 DATE = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
 LIST_ID = "digest.blog.example.com"
@@ -220,6 +221,38 @@ def test_wire_format(template: MessageTemplate) -> None:
     # RFC 2046: parts in order of preference, HTML last
     assert body.index(b"text/plain") < body.index(b"text/html")
     assert body.rstrip(b"\r\n").endswith(boundary + b"--")
+
+
+DOTS_TEXT = (
+    ".starts with a dot\n"
+    + "x" * 75
+    + ".a dot where the line is broken\n"
+    + "." * 80
+    + "\n"
+    + ".é"
+    + "é" * 40
+    + f"\n{SUBSCRIBER_NAME}\n.{UNSUBSCRIBE_URL}\n"
+)
+DOTS_HTML = (
+    f"<style>\n.a {{ color: red; }}\n</style>\n<p>{SUBSCRIBER_NAME}</p>\n.{PREFERENCES_URL}\n"
+)
+
+
+@pytest.mark.parametrize("name", [".dot", "." * 90, "山田"])
+def test_no_line_starts_with_a_dot_so_smtp_sends_the_bytes_as_they_are(
+    settings: Settings, name: str
+) -> None:
+    content = DigestContent(subject="s", html=DOTS_HTML, text=DOTS_TEXT, posts=1, omitted=0)
+    dotted = build_template(content, settings=settings, edition_number=1, date=DATE, list_id="l")
+    who = {**BOB, "name": name, "unsubscribe_url": "https://x.org/u/" + "." * 100}
+    data = personalize(dotted, **who)
+    assert isinstance(data, DotSafe)
+    assert not data.startswith(b".") and b"\n." not in data
+    _, _, body = data.partition(b"\r\n\r\n")
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    text, markup = parts(parse(data))
+    assert text == expected(DOTS_TEXT, who, escape=False)
+    assert markup == expected(DOTS_HTML, who, escape=True)
 
 
 def test_two_subscribers_differ_only_in_their_values(template: MessageTemplate) -> None:

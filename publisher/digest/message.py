@@ -11,7 +11,9 @@ UTF-8 in quoted-printable, CRLF line endings. A value inside a body must keep
 it valid quoted-printable, so every placeholder stands on a line of its own
 between soft line breaks (``=\\r\\n``, RFC 2045 §6.7 rule 5): the value is
 encoded alone, wrapped at 76 characters, and spliced in without touching the
-encoded text around it.
+encoded text around it. A dot that would start a line is encoded (``=2E``):
+no line of the message starts with ".", so SMTP sends it as it is
+(:class:`~publisher.models.DotSafe`, RFC 5321 §4.5.2).
 
 >>> template = build_template(content, settings=settings, edition_number=3,
 ...                           date=now, list_id="digest.blog.example.com")  # doctest: +SKIP
@@ -35,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from publisher.config import Settings
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
+from publisher.models import DotSafe
 
 if TYPE_CHECKING:  # only the type: importing render would load Jinja2 and premailer
     from publisher.digest.render import DigestContent
@@ -45,6 +48,7 @@ _FIELDS = {UNSUBSCRIBE_URL: "unsubscribe_url", PREFERENCES_URL: "preferences_url
 _FIELDS[SUBSCRIBER_NAME] = "name"
 _PLACEHOLDER = re.compile("(" + "|".join(re.escape(token) for token in _FIELDS) + ")")
 _SOFT_BREAK = b"=\r\n"
+_QP_LINE = 76  # characters a quoted-printable line may have (RFC 2045 §6.7 rule 5)
 _UNSAFE = re.compile(r"[\s<>\x00]")  # would end a header line or an <address>
 _CRLF = b"\r\n"
 # A display name that needs neither quoting nor encoding (RFC 5322 atext and spaces).
@@ -154,7 +158,7 @@ def personalize(
     unsubscribe_mailto: str,
     preferences_url: str,
     name: str = "",
-) -> bytes:
+) -> DotSafe:
     """One subscriber's message: the template with their address, links and name.
 
     ``message_id`` may come with or without its angle brackets;
@@ -194,7 +198,8 @@ def personalize(
             value = values[slot] = _qp(raw)
         out.append(value)
         out.append(parts[index])
-    return b"".join(out)
+    # Headers never start a line with a dot, nor do QP bodies written by _qp.
+    return DotSafe(b"".join(out))
 
 
 class _Builder:
@@ -227,8 +232,27 @@ def _merge_bytes(pieces: list[bytes | str]) -> list[bytes | str]:
 
 
 def _qp(text: str) -> bytes:
-    """Quoted-printable, lines ≤ 76 characters, CRLF (``text`` has LF line ends only)."""
-    return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", _CRLF)
+    """Quoted-printable, lines ≤ 76 characters, CRLF (``text`` has LF line ends only).
+
+    No line starts with ".": such a dot is written ``=2E`` (see ``DotSafe``).
+    """
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    if encoded.startswith(b".") or b"\n." in encoded:
+        encoded = b"\n".join(_dot_escaped(line) for line in encoded.split(b"\n"))
+    return encoded.replace(b"\n", _CRLF)
+
+
+def _dot_escaped(line: bytes) -> bytes:
+    """A QP line with a leading "." as ``=2E``, broken again if that makes it too long."""
+    if not line.startswith(b"."):
+        return line
+    line = b"=2E" + line[1:]
+    if len(line) <= _QP_LINE:
+        return line
+    cut = _QP_LINE - 1  # room for the "=" of a soft line break (RFC 2045 §6.7 rule 5)
+    while b"=" in line[cut - 2 : cut]:  # never cut through an "=XY" escape
+        cut -= 1
+    return line[:cut] + b"=\n" + _dot_escaped(line[cut:])
 
 
 def _header(name: str, value: str) -> bytes:
