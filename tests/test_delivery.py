@@ -305,6 +305,23 @@ def test_a_pause_with_several_connections_records_every_message_on_its_way() -> 
     assert not queue.claimed and all(r.state == "pending" for r in queue.rows.values())
 
 
+def test_a_stop_between_batches_leaves_nothing_claimed() -> None:
+    queue = ListQueue(30)
+    transport = MemoryTransport()
+    tally = drain(
+        queue,
+        transport,
+        _compose,
+        1,
+        Policy(batch_size=10),
+        lambda: NOW,
+        should_stop=lambda: len(transport.sent) >= 10,
+    )
+    assert tally.sent == 10 and len(queue.records) == 1
+    assert not queue.claimed
+    assert drain(queue, transport, _compose, 1, Policy(batch_size=10), lambda: NOW).sent == 20
+
+
 def test_rate_limit_spaces_messages() -> None:
     queue = ListQueue(5)
     transport = MemoryTransport()
