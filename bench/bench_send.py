@@ -8,7 +8,7 @@ Usage:
 
 For each N a fresh site (``examples/site`` copied, or ``--site`` such as a
 ``bench/make_corpus.py`` corpus) and database get N active subscribers in 20
-audience groups (every category chosen alone or in pairs, and "all"), imported
+audience groups (all categories, each one alone, then pairs and triples), imported
 with ``publisher.store.import_subscribers`` in a setup process. A second,
 fresh process then runs the real ``publisher.app.sending.send_digest`` with
 ``[smtp] host=127.0.0.1 port=2525 security=none`` and a progress callback
@@ -18,7 +18,7 @@ that every outbox row ended ``sent``.
 
 The reference is Postfix's own ``smtp-source`` against the same sink, with as
 many sessions as ``--source-sessions``, each reusing its connection (``-d``),
-with a payload as large as the digest; it runs before and after the sends.
+with a payload as large as the mean digest; it runs twice, after the sends.
 If nothing listens on the port and ``smtp-sink`` is installed, the benchmark
 starts one (``apt-get install postfix`` brings both programs; the mail system
 itself need not run) and stops it at the end.
