@@ -248,7 +248,8 @@ def _render_and_write(
     if workers > 1 and len(plans) >= PARALLEL_FEEDS:
         from publisher.content.parallel import map_in_processes
 
-        return list(map_in_processes(_write_one, plans, context, workers))
+        renderers = ("publisher.feeds.atom", "publisher.feeds.jsonfeed")
+        return list(map_in_processes(_write_one, plans, context, workers, preload=renderers))
     return [_write_one(plan, context) for plan in plans]
 
 

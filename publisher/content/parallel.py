@@ -6,6 +6,7 @@ imported modules); where fork is not available the work runs in this process.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,13 +25,23 @@ def _call(item: Any) -> Any:
 
 
 def map_in_processes(
-    fn: Callable[[T, Any], R], items: Sequence[T], context: Any, workers: int
+    fn: Callable[[T, Any], R],
+    items: Sequence[T],
+    context: Any,
+    workers: int,
+    preload: Sequence[str] = (),
 ) -> Iterator[R]:
-    """``fn(item, context)`` for every item, in order, over ``workers`` processes."""
+    """``fn(item, context)`` for every item, in order, over ``workers`` processes.
+
+    ``preload`` names modules ``fn`` imports lazily: they are imported here,
+    before the fork, so the workers share one copy instead of importing their own.
+    """
     if "fork" not in multiprocessing.get_all_start_methods():
         for item in items:
             yield fn(item, context)
         return
+    for module in preload:
+        importlib.import_module(module)
     _shared.update(fn=fn, context=context)
     chunk = max(1, len(items) // (workers * 8))
     try:

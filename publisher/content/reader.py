@@ -169,7 +169,9 @@ def _parse_all(
     if workers > 1 and len(todo) >= PARALLEL_MIN:
         from publisher.content.parallel import map_in_processes
 
-        yield from map_in_processes(_parse_one, todo, settings, workers)
+        yield from map_in_processes(
+            _parse_one, todo, settings, workers, preload=("publisher.content.post",)
+        )
     else:
         for item in todo:
             yield _parse_one(item, settings)
