@@ -172,9 +172,15 @@ class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
 
 class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where the subscribe / confirm / unsubscribe pages are served."""
+    """Where the subscribe / confirm / unsubscribe pages are served, and their limits."""
 
     base_url: str = "http://127.0.0.1:8000"
+    confirm_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    """A confirm link works for this many days; then subscribing again sends a new one."""
+    resend_minutes: Annotated[int, msgspec.Meta(ge=0, le=10_080)] = 10
+    """At most one confirmation mail per address in this many minutes."""
+    subscribe_per_hour: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 20
+    """Subscribe requests one client address may make in an hour (0: no limit)."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -10,6 +10,7 @@ status. Errors carry their context as attributes, not only in the message::
     ├── OutputError            .path, .reason        (a feed could not be written)
     ├── SubscriberError        .email, .reason       (bad address, unknown subscriber)
     ├── TokenError                                   (a forged, altered or expired link)
+    │   └── LinkExpired                              (genuine, but older than allowed)
     ├── SendPaused             .reason               (too many errors in a row: send paused)
     ├── RunnerBusy             .owner, .until        (another `publisher run` holds the database)
     └── DeliveryError          .smtp_code, .reply    (one message not accepted)
@@ -27,6 +28,7 @@ from pathlib import Path
 __all__ = [
     "ConfigError",
     "DeliveryError",
+    "LinkExpired",
     "OutputError",
     "PermanentDeliveryError",
     "PostError",
@@ -91,6 +93,10 @@ class SubscriberError(PublisherError):
 
 class TokenError(PublisherError):
     """A link token that is forged, altered, for another purpose, or expired."""
+
+
+class LinkExpired(TokenError):
+    """A genuine link used after its time (a confirm link older than ``[web] confirm_days``)."""
 
 
 class SendPaused(PublisherError):

@@ -10,8 +10,10 @@ Errors of the core become HTTP statuses here and nowhere else:
 Routes::
 
     GET  /subscribe             the form: email, name, categories
-    POST /subscribe             → "check your inbox" (whether or not the address is known)
-    GET  /confirm/{token}       pending → active
+    POST /subscribe             → "check your inbox" (whether or not the address is known);
+                                429 past [web] subscribe_per_hour for one client
+    GET  /confirm/{token}       a page with a button; a GET changes nothing
+    POST /confirm/{token}       pending → active (links older than [web] confirm_days: 410)
     GET  /unsubscribe/{token}   a page with a button; a GET changes nothing
                                 (mail scanners follow every link in a message)
     POST /unsubscribe/{token}   unsubscribe; a "List-Unsubscribe=One-Click" body
@@ -32,6 +34,7 @@ from __future__ import annotations
 import functools
 import tomllib
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +47,14 @@ from starlette.routing import Route
 
 from publisher.app import people
 from publisher.app.context import Context
-from publisher.errors import DeliveryError, PublisherError, SubscriberError, TokenError
+from publisher.app.limits import RateLimit, client_key
+from publisher.errors import (
+    DeliveryError,
+    LinkExpired,
+    PublisherError,
+    SubscriberError,
+    TokenError,
+)
 
 __all__ = ["TEMPLATES", "create_app"]
 
@@ -73,13 +83,15 @@ def create_app(ctx_factory: Callable[[], Context]) -> Starlette:
     routes = [
         Route("/subscribe", pages.subscribe_form, methods=["GET"], name="subscribe"),
         Route("/subscribe", pages.subscribe, methods=["POST"]),
-        Route("/confirm/{token}", pages.confirm, methods=["GET"]),
+        Route("/confirm/{token}", pages.confirm_form, methods=["GET"]),
+        Route("/confirm/{token}", pages.confirm, methods=["POST"]),
         Route("/unsubscribe/{token}", pages.unsubscribe_form, methods=["GET"]),
         Route("/unsubscribe/{token}", pages.unsubscribe, methods=["POST"]),
         Route("/preferences/{token}", pages.preferences, methods=["GET", "POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Any]] = {
+        LinkExpired: pages.expired,
         TokenError: pages.invalid,
         SubscriberError: pages.rejected,
         PublisherError: pages.failed,
@@ -96,6 +108,14 @@ class _Pages:
 
     def __init__(self, ctx_factory: Callable[[], Context]) -> None:
         self.ctx = ctx_factory
+        self._limit: RateLimit | None = None
+
+    def _allowed(self, request: Request, ctx: Context) -> int:
+        """0 if this client may subscribe now, else the seconds it should wait."""
+        if self._limit is None:
+            self._limit = RateLimit(ctx.config.web.subscribe_per_hour, timedelta(hours=1))
+        key, now = client_key(request.client.host if request.client else None), ctx.clock()
+        return 0 if self._limit.allow(key, now) else self._limit.retry_after(key, now)
 
     async def subscribe_form(self, request: Request) -> Response:
         ctx = self.ctx()
@@ -107,6 +127,13 @@ class _Pages:
         email, name = str(form.get("email") or ""), str(form.get("name") or "")
         chosen = [str(value) for value in form.getlist("category")]
         words = _words(ctx)
+        wait = self._allowed(request, ctx)
+        if wait:
+            minutes = str(-(-wait // 60))
+            error = (words["too_many"].format(minutes=minutes), "")
+            response = await self._form(request, ctx, email, name, chosen, error, 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
         try:
             people.check_form_stamp(ctx, str(form.get("stamp") or ""))
             await run_in_threadpool(people.subscribe, ctx, email, name, chosen)
@@ -117,13 +144,22 @@ class _Pages:
             return await self._form(request, ctx, email, name, chosen, error, 422)
         return self._page(request, ctx, "check_inbox", words["check_title"], email=email.strip())
 
+    async def confirm_form(self, request: Request) -> Response:
+        ctx = self.ctx()
+        sub = await run_in_threadpool(people.check_confirm, ctx, request.path_params["token"])
+        if sub.status == "pending":
+            title = _words(ctx)["confirm_title"]
+            return self._page(request, ctx, "confirm", title, email=sub.email)
+        return self._confirmed(request, ctx, sub.email, sub.status == "active")
+
     async def confirm(self, request: Request) -> Response:
         ctx = self.ctx()
         sub = await run_in_threadpool(people.confirm, ctx, request.path_params["token"])
-        title = _words(ctx)["confirmed_title" if sub.status == "active" else "not_subscribed_title"]
-        return self._page(
-            request, ctx, "confirmed", title, email=sub.email, active=sub.status == "active"
-        )
+        return self._confirmed(request, ctx, sub.email, sub.status == "active")
+
+    def _confirmed(self, request: Request, ctx: Context, email: str, active: bool) -> Response:
+        title = _words(ctx)["confirmed_title" if active else "not_subscribed_title"]
+        return self._page(request, ctx, "confirmed", title, email=email, active=active)
 
     async def unsubscribe_form(self, request: Request) -> Response:
         ctx = self.ctx()
@@ -181,6 +217,13 @@ class _Pages:
         ctx = self.ctx()
         words = _words(ctx)
         return self._message(request, ctx, words["invalid_title"], words["invalid_body"], "", 400)
+
+    async def expired(self, request: Request, exc: Exception) -> Response:
+        ctx = self.ctx()
+        words = _words(ctx)
+        days = str(ctx.config.web.confirm_days)
+        body = words["expired_body"].format(days=days)
+        return self._message(request, ctx, words["expired_title"], body, "", 410)
 
     async def rejected(self, request: Request, exc: Exception) -> Response:
         ctx = self.ctx()

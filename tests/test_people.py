@@ -16,9 +16,15 @@ from web_support import SECRET, confirm_link, make_context, make_site
 from publisher.app import people
 from publisher.app.context import Context
 from publisher.delivery import MemoryTransport
-from publisher.errors import SubscriberError, TokenError
-from publisher.store import add_subscriber, find_subscriber, unsubscribe
-from publisher.tokens import sign
+from publisher.errors import LinkExpired, SubscriberError, TokenError, TransientDeliveryError
+from publisher.store import (
+    add_subscriber,
+    claim_confirmation,
+    find_subscriber,
+    get_subscriber,
+    unsubscribe,
+)
+from publisher.tokens import sign, sign_dated
 
 
 @pytest.fixture
@@ -46,17 +52,79 @@ def test_subscribe_sends_one_confirmation_through_the_given_transport(ctx: Conte
     for part in message.iter_parts():
         assert part["MIME-Version"] is None and part.get_content_charset() == "utf-8"
     token = confirm_link(message).rsplit("/", 1)[1]
-    assert token == sign(SECRET.encode(), "confirm", sub.id)
+    assert token == sign_dated(SECRET.encode(), "confirm", sub.id, int(ctx.clock().timestamp()))
     assert b"Ann <b>" not in sent.data and b"Ann &lt;b&gt;" not in sent.data
     assert people.confirm(ctx, token).status == "active"
 
 
-def test_subscribing_again_while_pending_sends_a_new_mail(ctx: Context) -> None:
+def test_subscribing_again_while_pending_mails_again_only_after_resend_minutes(
+    ctx: Context,
+) -> None:
     mail = MemoryTransport()
     people.subscribe(ctx, "ann@example.org", transport=mail)
+    assert ctx.now is not None
+    ctx.now += timedelta(minutes=9, seconds=59)  # [web] resend_minutes = 10
     people.subscribe(ctx, "ann@example.org", categories=("Policy",), transport=mail)
-    assert len(mail.sent) == 2
+    assert len(mail.sent) == 1  # the form cannot be used to flood someone's inbox
     assert find_subscriber(ctx.engine, "ann@example.org").categories == ("Policy",)  # type: ignore[union-attr]
+    ctx.now += timedelta(seconds=1)
+    people.subscribe(ctx, "ann@example.org", transport=mail)
+    assert len(mail.sent) == 2
+    first, second = (confirm_link(_message(mail, i)) for i in (0, 1))
+    assert first != second  # each mail has its own, dated link; both work
+    assert people.confirm(ctx, first.rsplit("/", 1)[1]).status == "active"
+
+
+def test_a_mail_that_could_not_be_sent_does_not_hold_back_the_next_try(ctx: Context) -> None:
+    def refuse(sender: str, recipient: str, data: bytes) -> None:
+        raise TransientDeliveryError("451 try again later", smtp_code=451)
+
+    with pytest.raises(TransientDeliveryError):
+        people.subscribe(ctx, "ann@example.org", transport=MemoryTransport(handler=refuse))
+    mail = MemoryTransport()
+    people.subscribe(ctx, "ann@example.org", transport=mail)  # at once, not 10 minutes later
+    assert [m.recipient for m in mail.sent] == ["ann@example.org"]
+
+
+def test_two_requests_racing_for_one_address_get_one_mail(ctx: Context) -> None:
+    sub = add_subscriber(ctx.engine, "ann@example.org", now=ctx.clock())
+    every = timedelta(minutes=10)
+    claims = [claim_confirmation(ctx.engine, sub.id, ctx.clock(), every) for _ in range(3)]
+    assert claims == [True, False, False]
+    active = add_subscriber(ctx.engine, "bob@example.org", status="active", now=ctx.clock())
+    assert not claim_confirmation(ctx.engine, active.id, ctx.clock(), every)  # only pending
+
+
+def test_a_confirm_link_expires_after_confirm_days(ctx: Context) -> None:
+    mail = MemoryTransport()
+    sub = people.subscribe(ctx, "ann@example.org", transport=mail)
+    token = confirm_link(_message(mail)).rsplit("/", 1)[1]
+    assert ctx.now is not None
+    ctx.now += timedelta(days=7, seconds=1)  # [web] confirm_days = 7
+    for use_case in (people.check_confirm, people.confirm):
+        with pytest.raises(LinkExpired, match="expired"):
+            use_case(ctx, token)
+    assert get_subscriber(ctx.engine, sub.id) == sub  # still pending, nothing changed
+    people.subscribe(ctx, "ann@example.org", transport=mail)  # subscribing again: a new link
+    fresh = confirm_link(_message(mail)).rsplit("/", 1)[1]
+    assert fresh != token and people.confirm(ctx, fresh).status == "active"
+
+
+def test_a_confirm_link_works_until_its_last_second(ctx: Context) -> None:
+    mail = MemoryTransport()
+    people.subscribe(ctx, "ann@example.org", transport=mail)
+    token = confirm_link(_message(mail)).rsplit("/", 1)[1]
+    assert ctx.now is not None
+    ctx.now += timedelta(days=7)
+    assert people.check_confirm(ctx, token).status == "pending"  # asking changes nothing
+    assert people.confirm(ctx, token).status == "active"
+
+
+def test_an_undated_confirm_token_is_not_accepted(ctx: Context) -> None:
+    sub = add_subscriber(ctx.engine, "ann@example.org", now=ctx.clock())
+    with pytest.raises(TokenError):
+        people.confirm(ctx, sign(SECRET.encode(), "confirm", sub.id))
+    assert get_subscriber(ctx.engine, sub.id) == sub
 
 
 @pytest.mark.parametrize("status", ["active", "bounced"])

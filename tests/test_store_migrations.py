@@ -14,6 +14,8 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
 from publisher.store import current_revision, open_engine, open_store, upgrade
 from publisher.store.schema import metadata
 
+HEAD = "0003"
+
 
 def schema_differences(engine: Engine, target: MetaData) -> list[object]:
     with engine.connect() as conn:
@@ -25,7 +27,7 @@ def schema_differences(engine: Engine, target: MetaData) -> list[object]:
 
 def test_the_migrated_schema_matches_the_tables(db: Engine) -> None:
     assert schema_differences(db, metadata) == []
-    assert current_revision(db) == "0002"
+    assert current_revision(db) == HEAD
     tables = set(inspect(db).get_table_names())
     assert {"subscribers", "editions", "outbox", "runner_lock", "alembic_version"} <= tables
 
@@ -40,7 +42,7 @@ def test_the_comparison_would_see_a_difference(db: Engine) -> None:
 
 def test_upgrading_again_changes_nothing(db: Engine) -> None:
     upgrade(db)
-    assert current_revision(db) == "0002"
+    assert current_revision(db) == HEAD
     assert schema_differences(db, metadata) == []
 
 
@@ -50,7 +52,7 @@ def test_the_first_run_creates_the_sqlite_file_and_its_folder(tmp_path: Path) ->
     try:
         assert current_revision(engine) is None
         upgrade(engine)
-        assert current_revision(engine) == "0002"
+        assert current_revision(engine) == HEAD
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -59,9 +61,9 @@ def test_the_first_run_creates_the_sqlite_file_and_its_folder(tmp_path: Path) ->
         engine.dispose()
     assert path.is_file()
     with closing(sqlite3.connect(path)) as raw:
-        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD,)]
     reopened = open_store(f"sqlite:///{path}")
-    assert current_revision(reopened) == "0002"
+    assert current_revision(reopened) == HEAD
     reopened.dispose()
 
 
@@ -88,3 +90,32 @@ def test_postgresql_urls_use_psycopg_3() -> None:
     explicit = open_engine("postgresql+psycopg://u@db.example.com/publisher")
     assert explicit.dialect.driver == "psycopg"
     explicit.dispose()
+
+
+def test_a_0002_database_with_subscribers_upgrades_and_keeps_them(db: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from publisher.store.engine import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+    assert current_revision(db) == "0002"
+    assert "confirm_sent_at" not in {c["name"] for c in inspect(db).get_columns("subscribers")}
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO subscribers (email, email_key, status, created_at, updated_at)"
+                " VALUES ('Ann@example.org', 'ann@example.org', 'pending', :t, :t)"
+            ),
+            {"t": "2025-11-20 00:00:00"},
+        )
+    upgrade(db)
+    assert current_revision(db) == HEAD
+    assert schema_differences(db, metadata) == []
+    with db.connect() as conn:
+        rows = conn.execute(text("SELECT email, status, confirm_sent_at FROM subscribers"))
+        assert rows.all() == [("Ann@example.org", "pending", None)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from publisher.app.sending import send_digest
 from publisher.models import Subscriber
 from publisher.store import add_subscriber, find_subscriber, get_subscriber
 from publisher.store.outbox import OutboxStore
-from publisher.tokens import sign
+from publisher.tokens import sign, sign_dated
 from publisher.web import create_app
 
 TITLE = re.compile(r"<h1>(.*?)</h1>", re.S)
@@ -55,6 +56,8 @@ class Pages:
         )  # type: ignore[arg-type]
 
     def token(self, purpose: str, sub: Subscriber) -> str:
+        if purpose == "confirm":  # dated: it expires after [web] confirm_days
+            return sign_dated(SECRET.encode(), purpose, sub.id, int(self.ctx.clock().timestamp()))
         return sign(SECRET.encode(), purpose, sub.id)
 
 
@@ -106,12 +109,18 @@ def test_subscribe_mails_a_confirm_link_that_activates(pages: Pages) -> None:
     assert link.startswith("https://news.example.com/confirm/")
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert f'href="{link}"' in html and "山田" not in html  # nothing typed into the form is mailed
-    confirmed = pages.client.get(urlsplit(link).path)
+    asked = pages.client.get(urlsplit(link).path)  # what a mail scanner sees: nothing happens
+    assert asked.status_code == 200 and _title(asked.text) == "購読の確認"
+    assert '<form method="post"' in asked.text and "ann@example.org" in asked.text
+    assert pages.subscriber("ann@example.org").status == "pending"
+    confirmed = pages.client.post(urlsplit(link).path)
     assert confirmed.status_code == 200
     assert _title(confirmed.text) == "登録が完了しました"
     assert pages.subscriber("ann@example.org").status == "active"
     again = pages.client.get(urlsplit(link).path)  # a second click changes nothing
-    assert again.status_code == 200 and pages.subscriber("ann@example.org").status == "active"
+    assert again.status_code == 200 and _title(again.text) == "登録が完了しました"
+    assert pages.client.post(urlsplit(link).path).status_code == 200
+    assert pages.subscriber("ann@example.org").status == "active"
 
 
 def test_the_form_does_not_tell_who_is_subscribed(pages: Pages) -> None:
@@ -264,7 +273,7 @@ def test_an_unsubscribed_subscriber_gets_no_later_digest(pages: Pages) -> None:
     pages.subscribe("ann@example.org")
     pages.subscribe("bob@example.org")
     for eml in outbox(pages.ctx):
-        pages.client.get(urlsplit(confirm_link(read_eml(eml))).path)
+        pages.client.post(urlsplit(confirm_link(read_eml(eml))).path)
     bob = pages.subscriber("bob@example.org")
     response = pages.client.post(
         f"/unsubscribe/{pages.token('unsubscribe', bob)}", data={"List-Unsubscribe": "One-Click"}
@@ -272,7 +281,7 @@ def test_an_unsubscribed_subscriber_gets_no_later_digest(pages: Pages) -> None:
     assert response.status_code == 200
     # Bob's old confirm link does not bring him back.
     [bob_mail] = [p for p in outbox(pages.ctx) if read_eml(p)["To"] == "bob@example.org"]
-    again = pages.client.get(urlsplit(confirm_link(read_eml(bob_mail))).path)
+    again = pages.client.post(urlsplit(confirm_link(read_eml(bob_mail))).path)
     assert again.status_code == 200 and _title(again.text) == "登録されていません"
     assert pages.subscriber("bob@example.org").status == "unsubscribed"
     report = send_digest(pages.ctx)
@@ -321,7 +330,10 @@ def test_english_pages_and_mail_when_the_site_is_english(tmp_path: Path, db: Eng
     [eml] = outbox(pages.ctx)
     message = read_eml(eml)
     assert message["Subject"] == "Confirm your subscription to Tsumiki Notes"
-    confirmed = pages.client.get(urlsplit(confirm_link(message)).path)
+    asked = pages.client.get(urlsplit(confirm_link(message)).path)
+    assert _title(asked.text) == "Confirm your subscription"
+    assert "The link works for 7 days." in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    confirmed = pages.client.post(urlsplit(confirm_link(message)).path)
     assert _title(confirmed.text) == "Subscription confirmed"
     bad = pages.client.get("/confirm/1.forged")
     assert (bad.status_code, _title(bad.text)) == (400, "This link is not valid")
@@ -354,3 +366,42 @@ def test_serve_stops_before_listening_when_real_mail_has_no_secret(tmp_path: Pat
     env = {"PUBLISHER_SECRET": ""}
     result = CliRunner().invoke(main, ["serve", "--site", str(site), "--port", "1"], env=env)
     assert result.exit_code == 2 and "PUBLISHER_SECRET" in result.output
+
+
+def test_one_client_may_subscribe_subscribe_per_hour_times(tmp_path: Path, db: Engine) -> None:
+    site = make_site(tmp_path, db.url.render_as_string(hide_password=False))
+    toml = site / "publisher.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[web]\n", "[web]\nsubscribe_per_hour = 3\n"),
+        encoding="utf-8",
+    )
+    pages = Pages(make_context(site))
+    for n in range(3):
+        pages.subscribe(f"reader{n}@example.org")
+    form = pages.client.get("/subscribe")
+    refused = pages.client.post(
+        "/subscribe", data={"email": "reader3@example.org", "stamp": _stamp(form.text)}
+    )
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "3600"  # the clock stands still in this test
+    assert "60 分後にもう一度お試しください" in refused.text
+    assert find_subscriber(pages.ctx.engine, "reader3@example.org") is None
+    assert len(outbox(pages.ctx)) == 3
+    assert pages.ctx.now is not None
+    pages.ctx.now += timedelta(hours=1)  # the first three leave the window
+    pages.subscribe("reader3@example.org")
+    assert len(outbox(pages.ctx)) == 4
+    pages.ctx.engine.dispose()
+
+
+def test_an_expired_confirm_link_is_410_and_subscribes_no_one(pages: Pages) -> None:
+    pages.subscribe("ann@example.org")
+    [eml] = outbox(pages.ctx)
+    path = urlsplit(confirm_link(read_eml(eml))).path
+    assert pages.ctx.now is not None
+    pages.ctx.now += timedelta(days=8)
+    for response in (pages.client.get(path), pages.client.post(path)):
+        assert response.status_code == 410
+        assert _title(response.text) == "このリンクは有効期限切れです"
+        assert "有効期間は 7 日です" in response.text
+    assert pages.subscriber("ann@example.org").status == "pending"

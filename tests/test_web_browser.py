@@ -73,6 +73,11 @@ def test_subscribe_confirm_and_unsubscribe_in_a_browser(
     link = confirm_link(read_eml(eml))
     assert link.startswith(base)
     page.goto(link)
+    assert page.locator("h1").inner_text() == "購読の確認"
+    pending = find_subscriber(ctx.engine, "ann@example.org")
+    assert pending is not None and pending.status == "pending"  # opening the link is not enough
+    page.get_by_role("button", name="登録を完了する").click()
+    page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "登録が完了しました"
     ann = find_subscriber(ctx.engine, "ann@example.org")
     assert ann is not None and (ann.status, ann.categories) == ("active", ("投資分析",))

@@ -1,14 +1,15 @@
 """Use cases of the subscriber pages: subscribe, confirm, unsubscribe, preferences.
 
 Subscribing is double opt-in: the address is stored as ``pending`` and gets a
-mail with a signed ``confirm`` link; only confirming makes it ``active``.
-Every other page is reached through a signed link (``unsubscribe``,
-``preferences``): the token is the authority, and a forged or altered one
-raises :class:`~publisher.errors.TokenError` before anything is read or changed.
-
-Nothing here is rate-limited yet: each ``subscribe`` call sends one mail to
-any address typed into the form. Before the form is public, limit it per
-client and per address (a reverse proxy, or a counter here).
+mail with a signed, dated ``confirm`` link; only confirming makes it
+``active``. The link works for ``[web] confirm_days``
+(:class:`~publisher.errors.LinkExpired` after that), and an address gets at
+most one confirmation mail per ``[web] resend_minutes``, so the form cannot
+be used to flood someone's inbox. Every other page is reached through a
+signed link (``unsubscribe``, ``preferences``): the token is the authority,
+and a forged or altered one raises :class:`~publisher.errors.TokenError`
+before anything is read or changed. (Requests per client are limited by the
+web edge, see :class:`publisher.app.limits.RateLimit`.)
 
 >>> sub = subscribe(ctx, "ann@example.org", categories=("投資分析",))   # doctest: +SKIP
 >>> sub.status                                                          # doctest: +SKIP
@@ -35,10 +36,11 @@ from publisher.digest.render import render_confirmation
 from publisher.errors import SubscriberError, TokenError
 from publisher.models import Subscriber
 from publisher.store import subscribers as store
-from publisher.tokens import sign, verify
+from publisher.tokens import sign, sign_dated, verify, verify_dated
 
 __all__ = [
     "FORM_MAX_AGE",
+    "check_confirm",
     "check_form_stamp",
     "check_unsubscribe",
     "confirm",
@@ -68,7 +70,9 @@ def subscribe(
 ) -> Subscriber:
     """Add ``email`` as pending and mail it a confirm link; an active address is left as it is.
 
-    Categories the site does not have are dropped (none left: every category).
+    A pending address already mailed in the last ``[web] resend_minutes`` is
+    not mailed again. Categories the site does not have are dropped (none
+    left: every category).
     ``transport`` defaults to :func:`~publisher.app.sending.make_transport`
     (SMTP, or ``.eml`` files in ``var/outbox/confirm/``).
     Raises :class:`SubscriberError` for an address that is not valid.
@@ -88,8 +92,24 @@ def subscribe(
         if known is not None and known.status in _ALREADY_ON_THE_LIST:
             return known  # confirmed in another request meanwhile
         raise
-    _send_confirmation(ctx, sub, transport)
+    now = ctx.clock()
+    every = timedelta(minutes=ctx.config.web.resend_minutes)
+    if store.claim_confirmation(ctx.engine, sub.id, now, every):
+        try:
+            _send_confirmation(ctx, sub, transport)
+        except BaseException:
+            store.release_confirmation(ctx.engine, sub.id, now)
+            raise
     return sub
+
+
+def check_confirm(ctx: Context, token: str) -> Subscriber:
+    """The subscriber a confirm link is for; changes nothing (the page asks first).
+
+    Raises :class:`~publisher.errors.LinkExpired` for a link older than
+    ``[web] confirm_days``.
+    """
+    return _subscriber(ctx, "confirm", token)
 
 
 def confirm(ctx: Context, token: str) -> Subscriber:
@@ -150,7 +170,12 @@ def check_form_stamp(ctx: Context, stamp: str) -> None:
 
 
 def _subscriber(ctx: Context, purpose: str, token: str) -> Subscriber:
-    subscriber_id = verify(ctx.secret, purpose, token)
+    if purpose == "confirm":
+        max_age = ctx.config.web.confirm_days * 86_400
+        now = int(ctx.clock().timestamp())
+        subscriber_id = verify_dated(ctx.secret, purpose, token, now, max_age)
+    else:
+        subscriber_id = verify(ctx.secret, purpose, token)
     sub = store.get_subscriber(ctx.engine, subscriber_id)
     if sub is None:  # a genuine link of someone removed since
         raise TokenError("this link is no longer valid")
@@ -168,8 +193,8 @@ def _known_categories(ctx: Context, categories: Iterable[str]) -> tuple[str, ...
 def _send_confirmation(ctx: Context, sub: Subscriber, transport: Transport | None) -> str:
     settings = ctx.config
     base = settings.web.base_url.rstrip("/")
-    url = f"{base}/confirm/{sign(ctx.secret, 'confirm', sub.id)}"
     now = ctx.clock()
+    url = f"{base}/confirm/{sign_dated(ctx.secret, 'confirm', sub.id, int(now.timestamp()))}"
     # Unique per request (a second subscribe sends a second mail), yet no clock read deep down.
     stamp = f"{sub.id}.{now.timestamp():.6f}"
     tag = hmac.new(ctx.secret, stamp.encode(), hashlib.sha256).hexdigest()[:12]

@@ -141,11 +141,13 @@ class ConfirmLabels:
     """Under the button, for clients that show no buttons."""
     link: str
     """Before the link in the text part."""
+    expires: str
+    """How long the link works; ``{days}`` → ``[web] confirm_days``."""
     ignore: str
 
-    def format(self, text: str, site: str) -> str:
-        """``text`` with the site's name put in."""
-        return text.format(site=site)
+    def format(self, text: str, site: str, days: int = 0) -> str:
+        """``text`` with the site's name (and the link's days) put in."""
+        return text.format(site=site, days=days)
 
 
 CONFIRM_JAPANESE = ConfirmLabels(
@@ -157,6 +159,7 @@ CONFIRM_JAPANESE = ConfirmLabels(
     button="登録を完了する",
     fallback="ボタンが使えない場合は、次のURLをブラウザで開いてください。",
     link="次のURLを開いて、登録を完了してください。",
+    expires="このリンクの有効期間は{days}日です。",
     ignore="お心当たりのない場合は、このメールを破棄してください。"
     "登録は完了せず、今後メールをお送りすることもありません。",
 )
@@ -170,6 +173,7 @@ CONFIRM_ENGLISH = ConfirmLabels(
     button="Confirm subscription",
     fallback="If the button does not work, open this link in your browser:",
     link="Open this link to confirm your subscription:",
+    expires="The link works for {days} days.",
     ignore="If you did not ask for this, ignore this email:"
     " you will not be subscribed and will not hear from us again.",
 )

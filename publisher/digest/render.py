@@ -140,6 +140,7 @@ def render_confirmation(*, confirm_url: str, settings: Settings) -> Confirmation
         "intro": words.format(words.intro, site.title),
         "site": {"title": site.title, "url": site.root_url + "/"},
         "confirm_url": confirm_url,
+        "expires": words.format(words.expires, site.title, settings.web.confirm_days),
         "postal_address": [line.strip() for line in settings.digest.postal_address.splitlines()],
     }
     html = _inline(env.get_template("confirm.html.j2").render(context))

@@ -126,6 +126,8 @@ subscribers = Table(
     Column("confirmed_at", UTCDateTime),
     Column("unsubscribed_at", UTCDateTime),
     Column("updated_at", UTCDateTime, nullable=False),
+    # When the last confirmation mail went out: one per address per [web] resend_minutes.
+    Column("confirm_sent_at", UTCDateTime),
     UniqueConstraint("email_key"),
     CheckConstraint(_one_of("status", SUBSCRIBER_STATUSES), name="status"),
     # Editions copy the active subscribers in id order; import upserts look up by key.

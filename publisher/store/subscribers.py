@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -35,6 +35,7 @@ from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 __all__ = [
     "ImportReport",
     "add_subscriber",
+    "claim_confirmation",
     "confirm_subscriber",
     "count_subscribers",
     "find_subscriber",
@@ -43,6 +44,7 @@ __all__ = [
     "iter_subscribers",
     "normalise_email",
     "record_bounce",
+    "release_confirmation",
     "remove_subscriber",
     "set_categories",
     "unsubscribe",
@@ -102,6 +104,34 @@ def confirm_subscriber(engine: Engine, subscriber_id: int, now: datetime) -> Sub
             .values(status="active", confirmed_at=now, updated_at=now)
         )
         return _require(conn, subscriber_id)
+
+
+def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
+    """Take the right to mail a pending subscriber a confirm link now: at most one per ``every``.
+
+    One conditional ``UPDATE``, so two requests racing for one address send
+    one mail. False: someone is not pending, or was mailed too lately.
+    """
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
+            .where(sent.is_(None) | (sent <= now - every))
+            .values(confirm_sent_at=now)
+        ).rowcount
+    return bool(claimed)
+
+
+def release_confirmation(engine: Engine, subscriber_id: int, claimed_at: datetime) -> None:
+    """Undo :func:`claim_confirmation` of ``claimed_at`` when its mail could not be sent."""
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, sent == claimed_at)
+            .values(confirm_sent_at=None)
+        )
 
 
 def unsubscribe(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:
