@@ -342,3 +342,24 @@ def test_golden_files_are_where_the_docs_say() -> None:
         "edition.txt",
         "edition.eml",
     }
+
+
+# binascii.b2a_qp writes a 77-character line when a line ends in whitespace
+# right at the limit ("=E3=81=82=20" after 65 ASCII characters).
+WHITESPACE_ENDS = "".join(
+    "a" * n + tail + "\n" for n in range(55, 80) for tail in ("あ ", " ", "\t", "= ", "é\t")
+)
+
+
+def test_lines_ending_in_whitespace_stay_within_76_characters(settings: Settings) -> None:
+    content = DigestContent(
+        subject="s", html="<p>x</p>\n", text=WHITESPACE_ENDS, posts=1, omitted=0
+    )
+    template = build_template(content, settings=settings, edition_number=1, date=DATE, list_id="l")
+    data = personalize(template, **BOB)
+    _, _, body = data.partition(b"\r\n\r\n")
+    for line in body.split(b"\r\n"):
+        assert len(line) <= 76, line
+        assert not line.endswith((b" ", b"\t")), line
+    text, _ = parts(parse(data))
+    assert text == expected(WHITESPACE_ENDS, BOB, escape=False)

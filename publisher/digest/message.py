@@ -237,22 +237,24 @@ def _qp(text: str) -> bytes:
     No line starts with ".": such a dot is written ``=2E`` (see ``DotSafe``).
     """
     encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
-    if encoded.startswith(b".") or b"\n." in encoded:
-        encoded = b"\n".join(_dot_escaped(line) for line in encoded.split(b"\n"))
+    lines = encoded.split(b"\n")
+    # binascii can write 77 characters when a line ends in whitespace (its
+    # "=20" is not counted against the limit), so long lines are broken here.
+    if encoded.startswith(b".") or b"\n." in encoded or max(map(len, lines)) > _QP_LINE:
+        encoded = b"\n".join(_fitted(line) for line in lines)
     return encoded.replace(b"\n", _CRLF)
 
 
-def _dot_escaped(line: bytes) -> bytes:
-    """A QP line with a leading "." as ``=2E``, broken again if that makes it too long."""
-    if not line.startswith(b"."):
-        return line
-    line = b"=2E" + line[1:]
+def _fitted(line: bytes) -> bytes:
+    """A QP line with a leading "." written ``=2E``, broken where longer than 76 characters."""
+    if line.startswith(b"."):
+        line = b"=2E" + line[1:]
     if len(line) <= _QP_LINE:
         return line
     cut = _QP_LINE - 1  # room for the "=" of a soft line break (RFC 2045 §6.7 rule 5)
     while b"=" in line[cut - 2 : cut]:  # never cut through an "=XY" escape
         cut -= 1
-    return line[:cut] + b"=\n" + _dot_escaped(line[cut:])
+    return line[:cut] + b"=\n" + _fitted(line[cut:])
 
 
 def _header(name: str, value: str) -> bytes:
