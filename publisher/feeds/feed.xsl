@@ -49,16 +49,17 @@
         <h1><xsl:value-of select="atom:title"/></h1>
         <p><xsl:value-of select="atom:subtitle"/></p>
         <p>
-          <a href="{atom:link[@rel='alternate']/@href}">
+          <a href="{atom:link[not(@rel) or @rel='alternate']/@href}">
             <xsl:choose>
               <xsl:when test="$ja">サイトを開く →</xsl:when>
               <xsl:otherwise>Visit the site →</xsl:otherwise>
             </xsl:choose>
           </a>
         </p>
+        <!-- RFC 4287 §4.2.7.2: a link without rel is rel="alternate" (feedgen writes entries' so). -->
         <xsl:for-each select="atom:entry">
           <div class="entry">
-            <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
+            <h2><a href="{atom:link[not(@rel) or @rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
             <div class="meta">
               <xsl:value-of select="substring(atom:published, 1, 10)"/>
               <xsl:for-each select="atom:category">
