@@ -16,6 +16,8 @@ digest     ``[digest] schedule`` (site tz),    :func:`~publisher.app.running.sen
 retry      when the first delivery waiting     :func:`~publisher.app.running.retry_deliveries`
            for its backoff may go again
 heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew``
+settings   every 5 s: ``_config.yml`` or        :func:`~publisher.app.reloading.reload_settings`,
+           ``publisher.toml`` changed           then the jobs are replanned and the feeds rebuilt
 ========== ================================== ===========================================
 
 The digest and retry jobs live in the SQLAlchemy job store (they must survive a
@@ -40,12 +42,15 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from publisher.app import running
 from publisher.app.context import Context
+from publisher.app.reloading import SettingsChange, reload_settings, settings_stamp
 from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
 
 __all__ = ["Runner", "run_job"]
 
 log = logging.getLogger("publisher.run")
 _runner: Runner | None = None
+SETTINGS_POLL_SECONDS = 5.0
+"""How often the settings files are stat-ed for a change."""
 
 
 def run_job(name: str) -> None:
@@ -65,11 +70,15 @@ class Runner:
         self.lock: running.HeldLock | None = None
         self._feeds = threading.Lock()
         self._mail = threading.Lock()
+        self._settings_stamp = settings_stamp(ctx)
 
     def run(self, name: str) -> running.RunOutcome | None:
         """Run one job now, in the calling thread."""
         if name == "heartbeat":
             self._heartbeat()
+            return None
+        if name == "settings":
+            self.check_settings()
             return None
         if name == "feeds":
             return self.refresh()
@@ -95,6 +104,30 @@ class Runner:
             self._at("retry", "retry", outcome.retry_at, "default")
         return outcome
 
+    def check_settings(self) -> SettingsChange | None:
+        """Reload the settings if their files changed; replan and rebuild when applied."""
+        stamp = settings_stamp(self.ctx)
+        if stamp == self._settings_stamp:
+            return None
+        with self._feeds, self._mail:  # no job runs while the settings are swapped
+            change = reload_settings(self.ctx)
+        self._settings_stamp = stamp
+        level = (
+            logging.ERROR
+            if change.error
+            else logging.WARNING
+            if change.needs_restart
+            else logging.INFO
+        )
+        log.log(level, "%s", change.line())
+        if change.applied:
+            if "run" in change.changed:
+                self._plan_timers()
+            if {"site", "digest"} & set(change.changed):
+                self._plan_digest()
+            self.refresh()
+        return change
+
     def start(self) -> None:
         """Take the lock, then start the scheduler with every job planned."""
         global _runner
@@ -108,11 +141,15 @@ class Runner:
         )
         self.scheduler.start(paused=True)  # plan first; missed runs are handled on resume
         self._plan_digest()
-        now = self.ctx.clock()
-        self._add("feeds", "interval", "memory", minutes=settings.run.rebuild_minutes)
-        self._add("heartbeat", "interval", "memory", seconds=settings.run.lock_seconds / 3)
-        self._at("retry", "retry", now, "default")  # an edition left unfinished last time
+        self._plan_timers()
+        self._add("settings", "interval", "memory", seconds=SETTINGS_POLL_SECONDS)
+        self._at("retry", "retry", self.ctx.clock(), "default")  # an edition left unfinished
         self.scheduler.resume()
+
+    def _plan_timers(self) -> None:
+        run = self.ctx.config.run
+        self._add("feeds", "interval", "memory", minutes=run.rebuild_minutes)
+        self._add("heartbeat", "interval", "memory", seconds=run.lock_seconds / 3)
 
     def _plan_digest(self) -> None:
         digest = self.ctx.config.digest

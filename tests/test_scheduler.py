@@ -159,9 +159,56 @@ def test_publisher_run_rebuilds_when_posts_change_and_stops_on_sigterm(
         assert _wait_for(lambda: "Dropped in" in _atom(atom)), "the new post did not show up"
         added.unlink()
         assert _wait_for(lambda: "Dropped in" not in _atom(atom)), "the removed post stayed"
+
+        config = site / "_config.yml"  # settings are picked up too, no restart
+        renamed = config.read_text(encoding="utf-8").replace(
+            "title: テストブログ", "title: Renamed Blog"
+        )
+        config.write_text(renamed, encoding="utf-8")
+        assert _wait_for(lambda: "<title>Renamed Blog</title>" in _atom(atom)), "old settings"
     finally:
         process.send_signal(signal.SIGTERM)
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert "feeds: wrote" in err
+    assert "settings: reloaded (site changed)" in err
     assert "publisher run: stopped" in err
+
+
+def test_changed_settings_replan_the_digest_and_rebuild_the_feeds(
+    site: Path, write_post: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = _newsletter(site, write_post, "mon 09:00")
+    write_post("2025-11-01-older.md", "title: Older\ndate: 2025-11-01 10:00:00 +0000")
+    toml = site / "publisher.toml"
+    runner = Runner(ctx, site.parent / "out")
+    runner.start()
+    try:
+        runner.refresh()
+        atom = site.parent / "out" / "feeds" / "atom.xml"
+        assert _atom(atom).count("<entry>") == 2
+        monday = runner.next_runs()["digest"]
+        assert monday is not None and monday.weekday() == 0
+        assert runner.check_settings() is None  # nothing changed: not even a reload
+
+        toml.write_text(
+            toml.read_text(encoding="utf-8").replace('"mon 09:00"', '"daily 07:30"')
+            + "[feeds]\nlimit = 1\n",
+            encoding="utf-8",
+        )
+        change = runner.check_settings()
+        assert change is not None and change.applied
+        daily = runner.next_runs()["digest"]
+        assert daily is not None and (daily.hour, daily.minute) == (7, 30)
+        assert _atom(atom).count("<entry>") == 1  # rebuilt with the new limit
+
+        good = ctx.config
+        toml.write_text(toml.read_text(encoding="utf-8") + "[oops]\n", encoding="utf-8")
+        with caplog.at_level("INFO", logger="publisher.run"):
+            change = runner.check_settings()
+        assert change is not None and change.error and ctx.config is good
+        assert "settings: not reloaded, keeping the old ones: oops" in caplog.text
+        assert runner.next_runs()["digest"] == daily
+    finally:
+        runner.shutdown()
+        ctx.close()
