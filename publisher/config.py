@@ -163,12 +163,16 @@ class DigestSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
 
 class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """``publisher run``: how often to rebuild without a file change, and its lock."""
+    """``publisher run`` and ``publisher worker``: timers, the runner's lock, paused sends."""
 
     rebuild_minutes: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     """Rebuild the feeds this often even when no file change was seen (a fallback)."""
     lock_seconds: Annotated[float, msgspec.Meta(ge=5)] = 60.0
     """A runner that stopped renewing its lock for this long is taken over (SQLite)."""
+    paused_retry_minutes: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    """A send paused after too many errors in a row is tried again this much later."""
+    worker_poll_seconds: Annotated[float, msgspec.Meta(ge=0.1)] = 5.0
+    """``publisher worker`` looks for deliveries to make this often when idle."""
 
 
 class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

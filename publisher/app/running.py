@@ -26,7 +26,7 @@ from publisher.app.build import BuildRequest, build_feeds
 from publisher.app.context import Context
 from publisher.app.schedule import digest_trigger, next_fire_times
 from publisher.app.sending import SendReport, resume_digest, send_digest
-from publisher.errors import PublisherError
+from publisher.errors import PublisherError, SendPaused
 from publisher.feeds import feed_url
 from publisher.feeds.websub import notify_hub
 
@@ -59,6 +59,8 @@ class RunOutcome:
     """Digest: when the next delivery waiting for its backoff may be tried."""
     changed: tuple[str, ...] = ()
     """Feeds: the paths (under the output folder) of the feeds that were rewritten."""
+    delivered: int = 0
+    """Digest: messages this run sent or failed for good."""
 
     def line(self) -> str:
         """One log line: ``job: summary (1.23 s; 2 problems: a; b)``."""
@@ -125,24 +127,31 @@ def send_scheduled_digest(
     ctx: Context, should_stop: Callable[[], bool] | None = None
 ) -> RunOutcome:
     """The weekly send: create the next edition (or resume one) and deliver it."""
-    return _mail("digest", lambda: send_digest(ctx, should_stop=should_stop))
+    return _mail(ctx, "digest", lambda: send_digest(ctx, should_stop=should_stop))
 
 
 def retry_deliveries(ctx: Context, should_stop: Callable[[], bool] | None = None) -> RunOutcome:
     """Deliver the messages of an unfinished edition whose backoff has passed."""
-    return _mail("retry", lambda: resume_digest(ctx, should_stop=should_stop))
+    return _mail(ctx, "retry", lambda: resume_digest(ctx, should_stop=should_stop))
 
 
-def _mail(job: str, send: Callable[[], SendReport]) -> RunOutcome:
+def _mail(ctx: Context, job: str, send: Callable[[], SendReport]) -> RunOutcome:
     started = time.monotonic()
     try:
         report = send()
-    except PublisherError as exc:  # SendPaused included: the next run resumes it
+    except SendPaused as exc:  # the relay keeps failing: give it time, then resume
+        later = ctx.clock() + timedelta(minutes=ctx.config.run.paused_retry_minutes)
+        summary = f"paused; trying again at {later.isoformat(timespec='seconds')}"
+        return RunOutcome(job, time.monotonic() - started, summary, (str(exc),), retry_at=later)
+    except PublisherError as exc:
         return RunOutcome(job, time.monotonic() - started, "stopped", (str(exc),))
     counts = ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items()))
     summary = report.message + (f" ({counts})" if counts else "")
     failed = tuple(f"{item.email}: {item.last_reply}" for item in report.failures)
-    return RunOutcome(job, time.monotonic() - started, summary, failed, retry_at=report.retry_at)
+    done = report.tally.sent + report.tally.failed if report.tally else 0
+    return RunOutcome(
+        job, time.monotonic() - started, summary, failed, retry_at=report.retry_at, delivered=done
+    )
 
 
 def runner_id() -> str:

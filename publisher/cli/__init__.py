@@ -105,6 +105,7 @@ def _register() -> None:
     from publisher.cli.newsletter import db, digest, subscribers
     from publisher.cli.run import run, schedule
     from publisher.cli.serve import serve
+    from publisher.cli.worker import worker
 
     main.add_command(digest)
     main.add_command(subscribers)
@@ -112,6 +113,7 @@ def _register() -> None:
     main.add_command(serve)
     main.add_command(run)
     main.add_command(schedule)
+    main.add_command(worker)
 
 
 _register()

@@ -233,6 +233,17 @@ class OutboxStore:
             self._after = 0
         return result.rowcount
 
+    def has_due(self, edition_id: int, now: datetime) -> bool:
+        """Whether :meth:`claim` would find a row of the edition at ``now``."""
+        c = outbox.c
+        kinds = (
+            (c.state == "pending", c.next_attempt_at.is_(None)),
+            (c.state == "pending", c.next_attempt_at <= now),
+            (c.state == "sending", c.claimed_until < now),
+        )
+        with self.engine.connect() as conn:
+            return any(self._ids(conn, edition_id, where, 1) for where in kinds)
+
     def next_attempt_at(self, edition_id: int) -> datetime | None:
         """When the earliest row waiting for a retry is due; None if none is waiting."""
         query = select(func.min(outbox.c.next_attempt_at)).where(
