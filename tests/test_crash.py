@@ -75,6 +75,6 @@ def test_two_senders_at_once_send_each_message_once(tmp_path: Path, db: Engine) 
         assert first.returncode == 0 and second.returncode == 0, outputs
         status = news.run("digest", "status", now="2025-11-20T09:02:00+09:00")
     counts = Counter(r for m in handler.messages for r in m.recipients)
+    assert status.stdout.count("#") == 1, (status.stdout, outputs)
     assert len(counts) == SUBSCRIBERS
-    assert set(counts.values()) == {1}
-    assert status.stdout.count("#") == 1, status.stdout
+    assert set(counts.values()) == {1}, (status.stdout, outputs)

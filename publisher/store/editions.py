@@ -97,13 +97,20 @@ def create_edition(
                 existing = _one(conn, select(editions).where(editions.c.cutoff_to == cutoff_to))
                 if existing is not None:
                     return existing
-                if not isinstance(after, _Unset):
-                    newest = _one(
-                        conn, select(editions).order_by(editions.c.number.desc()).limit(1)
-                    )
-                    if newest is not None and newest.cutoff_to != after:
-                        return newest
-                edition_id = _insert_edition(conn, cutoff_from, cutoff_to, subject, post_ids, now)
+                newest = _one(conn, select(editions).order_by(editions.c.number.desc()).limit(1))
+                if (
+                    newest is not None
+                    and not isinstance(after, _Unset)
+                    and newest.cutoff_to != after
+                ):
+                    return newest  # another process made an edition since the caller planned
+                # The number comes from the same read as the check above: under READ
+                # COMMITTED a later statement could see an edition committed meanwhile and
+                # number past it; with this number the insert collides with it instead.
+                number = newest.number + 1 if newest is not None else 1
+                edition_id = _insert_edition(
+                    conn, number, cutoff_from, cutoff_to, subject, post_ids, now
+                )
                 _fill_outbox(conn, edition_id, audiences)
                 created = _one(conn, select(editions).where(editions.c.id == edition_id))
                 assert created is not None
@@ -202,13 +209,13 @@ def active_audiences(engine: Engine) -> list[tuple[str, int]]:
 
 def _insert_edition(
     conn: Connection,
+    number: int,
     cutoff_from: datetime,
     cutoff_to: datetime,
     subject: str,
     post_ids: Sequence[str],
     now: datetime,
 ) -> int:
-    number = conn.execute(select(func.coalesce(func.max(editions.c.number), 0) + 1)).scalar_one()
     insert = (
         editions.insert()
         .values(
