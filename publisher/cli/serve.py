@@ -6,7 +6,10 @@ The CLI launches every edge, so it is the one layer above ``publisher.web``
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,7 +17,7 @@ from publisher import app
 from publisher.app.context import Context
 from publisher.cli.options import site_options
 
-__all__ = ["serve"]
+__all__ = ["application", "serve"]
 
 
 @click.command()
@@ -26,19 +29,19 @@ __all__ = ["serve"]
 def serve(
     site_dir: Path, config_file: Path | None, now_text: str | None, host: str, port: int
 ) -> None:
-    """Serve the subscriber pages over HTTP.
+    """Serve the subscriber pages and the editors' console over HTTP.
 
     Subscribe, confirm, unsubscribe (with RFC 8058 one-click) and preferences.
     Links in mails point at [web] base_url; put a TLS proxy in front of this
     server at that address. It listens on 127.0.0.1 unless --host says otherwise.
+    The editors' console (/console/: preview, test, send now, progress) is on
+    when PUBLISHER_CONSOLE_PASSWORD is set (HTTP Basic auth, any user name).
 
     Example:
 
         publisher serve --site examples/site --port 8000
     """
     import uvicorn
-
-    from publisher.web import create_app
 
     ctx = Context(site_dir=site_dir, config_file=config_file)
     if now_text:
@@ -48,4 +51,26 @@ def serve(
     _ = ctx.engine, ctx.secret
     links = ctx.config.web.base_url
     click.echo(f"serving {ctx.config.site.title} on http://{host}:{port} (links: {links})")
-    uvicorn.run(create_app(lambda: ctx), host=host, port=port, log_level="info")
+    if ctx.environ.get("PUBLISHER_CONSOLE_PASSWORD"):
+        click.echo(f"editors' console: http://{host}:{port}/console/")
+    uvicorn.run(application(ctx), host=host, port=port, log_level="info")
+
+
+def application(ctx: Context) -> Any:
+    """The subscriber pages at ``/`` and the editors' console at ``/console/``, on one ``ctx``."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.routing import Mount
+
+    from publisher.console import Console
+    from publisher.web import create_app
+
+    console = Console(lambda: ctx)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await run_in_threadpool(console.shutdown)  # a send stops after its batch
+
+    routes = [Mount("/console", console.app), Mount("/", create_app(lambda: ctx))]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,220 @@
+"""publisher.console: the editors' console through Starlette's TestClient, on a real database.
+
+The app is the one `publisher serve` runs (subscriber pages and console on one
+context); mail goes to ``.eml`` files (no [smtp] host), read back as sent.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smtp_server import RecordingHandler, running_smtp
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+from web_support import NOW, SECRET, make_site, outbox, read_eml
+
+from publisher.app.context import Context
+from publisher.app.editing import SendJob, form_token
+from publisher.app.sending import preview_digest, send_digest
+from publisher.cli.serve import application
+from publisher.store import add_subscriber, edition_counts, list_editions
+
+PASSWORD = "correct horse battery staple"
+TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+class Console:
+    """A TestClient on the served app, logged in as an editor unless told otherwise."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.client = TestClient(application(ctx), follow_redirects=False)
+        self.auth = ("editor", PASSWORD)
+
+    def get(self, path: str = "/console/", **kw: object) -> Any:
+        return self.client.get(path, auth=self.auth, **kw)  # type: ignore[arg-type]
+
+    def post(self, path: str, data: dict[str, str] | None = None, **kw: object) -> Any:
+        form = {"form_token": self.token(), **(data or {})}
+        return self.client.post(path, data=form, auth=self.auth, **kw)  # type: ignore[arg-type]
+
+    def token(self) -> str:
+        match = TOKEN.search(self.get().text)
+        assert match, "the dashboard has no form"
+        return match[1]
+
+    def wait_for_send(self) -> str:
+        for _ in range(600):
+            page = self.get().text
+            if 'http-equiv="refresh"' not in page:
+                return page
+            time.sleep(0.05)
+        raise AssertionError("the send did not finish")
+
+
+def _context(site: Path, password: str | None = PASSWORD) -> Context:
+    environ = {"PUBLISHER_SECRET": SECRET}
+    if password is not None:
+        environ["PUBLISHER_CONSOLE_PASSWORD"] = password
+    return Context(site_dir=site, now=NOW, environ=environ)
+
+
+@pytest.fixture
+def console(tmp_path: Path, db: Engine) -> Iterator[Console]:
+    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)))
+    for n in range(3):
+        add_subscriber(ctx.engine, f"reader{n}@example.org", status="active", now=ctx.clock())
+    add_subscriber(ctx.engine, "waiting@example.org", status="pending", now=ctx.clock())
+    yield Console(ctx)
+    ctx.close()
+
+
+def test_the_console_is_off_without_a_password(tmp_path: Path, db: Engine) -> None:
+    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)), None)
+    client = TestClient(application(ctx))
+    for method, path in [
+        ("GET", "/console/"),
+        ("GET", "/console/preview"),
+        ("POST", "/console/send"),
+    ]:
+        assert client.request(method, path, auth=("editor", "")).status_code == 404
+    assert client.get("/subscribe").status_code == 200  # the subscriber pages are served
+    ctx.close()
+
+
+@pytest.mark.parametrize("auth", [None, ("editor", "wrong"), ("editor", PASSWORD[:-1])])
+def test_wrong_or_no_credentials_are_401(console: Console, auth: tuple[str, str] | None) -> None:
+    for path in ("/console/", "/console/preview", "/console/preview.txt"):
+        response = console.client.get(path, auth=auth)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Basic ")
+    refused = console.client.post("/console/send", data={"form_token": console.token()}, auth=auth)
+    assert refused.status_code == 401 and list_editions(console.ctx.engine) == []
+
+
+def test_the_dashboard_shows_the_next_edition_and_changes_nothing(console: Console) -> None:
+    page = console.get()
+    assert page.status_code == 200
+    assert "<h1>編集者コンソール</h1>" in page.text
+    assert "有効 3・確認待ち 1" in page.text
+    assert re.search(r"第1号：.* 以降の新着記事 \d+ 件", page.text)
+    assert "図を使わずに説明するベクトル検索" in page.text  # a post of the example site
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
+    assert list_editions(console.ctx.engine) == [] and outbox(console.ctx, "edition-1") == []
+
+
+def test_the_preview_is_the_digest_subscribers_get(console: Console) -> None:
+    html = console.get("/console/preview")
+    assert html.status_code == 200
+    assert html.content == preview_digest(console.ctx, "html")
+    policy = html.headers["content-security-policy"]
+    assert "sandbox" in policy and "frame-ancestors 'self'" in policy
+    text = console.get("/console/preview.txt")
+    assert text.content == preview_digest(console.ctx, "text")
+
+
+def test_a_test_copy_goes_to_one_address(console: Console) -> None:
+    response = console.post("/console/test", {"to": "editor@example.org"})
+    assert response.status_code == 303
+    page = console.get(response.headers["location"])
+    assert "editor@example.org にテストを送信しました。" in page.text
+    [eml] = outbox(console.ctx, "test")
+    assert read_eml(eml)["To"] == "editor@example.org"
+    assert list_editions(console.ctx.engine) == []  # a test creates no edition
+
+
+def test_a_bad_test_address_is_shown_and_nothing_is_sent(console: Console) -> None:
+    response = console.post("/console/test", {"to": "not an address"})
+    assert response.status_code == 422
+    assert 'class="notice error"' in response.text and 'value="not an address"' in response.text
+    assert outbox(console.ctx, "test") == []
+
+
+@pytest.mark.parametrize(
+    ("token", "origin"),
+    [
+        ("", None),
+        ("0.1763600000.forged", None),
+        (None, "https://evil.example"),
+        (None, "null"),
+    ],
+)
+def test_a_post_without_a_genuine_form_token_or_from_elsewhere_is_403(
+    console: Console, token: str | None, origin: str | None
+) -> None:
+    form = {"form_token": console.token() if token is None else token}
+    headers = {"origin": origin} if origin else {}
+    for path in ("/console/send", "/console/test"):
+        response = console.client.post(
+            path, data={**form, "to": "x@example.org"}, headers=headers, auth=console.auth
+        )
+        assert response.status_code == 403
+    assert list_editions(console.ctx.engine) == [] and outbox(console.ctx, "test") == []
+
+
+def test_an_old_form_token_is_refused(console: Console) -> None:
+    token = console.token()
+    assert console.ctx.now is not None
+    console.ctx.now += timedelta(hours=13)
+    response = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    assert response.status_code == 403
+
+
+def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> None:
+    same_origin = {"origin": "http://testserver"}
+    response = console.post("/console/send", headers=same_origin)
+    assert response.status_code == 303 and "done=send_started" in response.headers["location"]
+    page = console.wait_for_send()
+    assert "edition 1 finished" in page and "sent 3" in page
+    [(edition, counts)] = list_editions(console.ctx.engine)
+    assert counts["sent"] == 3 and edition.state == "finished"
+    recipients = sorted(read_eml(p)["To"] for p in outbox(console.ctx, "edition-1"))
+    assert recipients == [f"reader{n}@example.org" for n in range(3)]
+    assert "form_token" not in console.get().text  # nothing new: no send button
+    token = form_token(console.ctx)  # a page loaded before the send finished
+    again = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    assert again.status_code == 303
+    assert "前号以降の新着記事がありません" in console.wait_for_send()
+    assert edition_counts(console.ctx.engine, edition.id)["sent"] == 3
+    assert len(list_editions(console.ctx.engine)) == 1
+
+
+def test_one_send_at_a_time_and_the_server_stopping_stops_it(tmp_path: Path, db: Engine) -> None:
+    handler = RecordingHandler(delay=0.05)  # slow enough to be caught running
+    with running_smtp(handler) as (host, port):
+        smtp = f'batch_size = 10\n[smtp]\nhost = "{host}"\nport = {port}\nsecurity = "none"\n'
+        site = make_site(tmp_path, db.url.render_as_string(hide_password=False), extra=smtp)
+        ctx = _context(site)
+        for n in range(40):
+            add_subscriber(ctx.engine, f"r{n:02d}@example.org", status="active", now=ctx.clock())
+        job = SendJob()
+        assert job.start(ctx)
+        assert not job.start(ctx)  # a second click while it runs starts nothing
+        while not handler.messages:
+            time.sleep(0.01)
+        assert job.snapshot().running
+        job.stop()  # what the server does when it shuts down: the send ends after its batch
+        state = job.snapshot()
+        ctx.close()
+    assert not state.running and state.error == "" and state.report is not None
+    [(edition, counts)] = list_editions(db)
+    assert counts["sending"] == 0 and 0 < counts["sent"] < 40 and edition.state == "sending"
+    recipients = [r for m in handler.messages for r in m.recipients]
+    assert len(recipients) == len(set(recipients)) == counts["sent"]
+
+
+def test_an_unfinished_edition_is_offered_for_resuming(console: Console) -> None:
+    report = send_digest(console.ctx, should_stop=lambda: True)  # created, nothing sent
+    assert report.edition is not None
+    page = console.get().text
+    assert "第1号の配信が終わっていません（sending）" in page
+    console.post("/console/send")
+    assert "edition 1 finished" in console.wait_for_send()
+    assert edition_counts(console.ctx.engine, report.edition.id)["sent"] == 3
