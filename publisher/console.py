@@ -29,15 +29,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hmac
-import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -48,11 +45,13 @@ from publisher.app import editing
 from publisher.app.context import Context
 from publisher.app.sending import digest_status, preview_digest
 from publisher.errors import PublisherError, SubscriberError, TokenError
+from publisher.pages import PageTemplates
 
 __all__ = ["PASSWORD_ENV", "Console"]
 
 PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "console"
+PAGES = PageTemplates(TEMPLATES)
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -157,24 +156,21 @@ class Console:
         editions = await run_in_threadpool(digest_status, ctx)
         state = self.job.snapshot()
         site = ctx.config.site
-        html = (
-            _environment()
-            .get_template("dashboard.html.j2")
-            .render(
-                lang=site.lang,
-                t=_words(ctx),
-                site={"title": site.title, "url": site.root_url + "/"},
-                tz=site.tz,
-                next=upcoming,
-                editions=editions[:20],
-                job=state,
-                notice=notice,
-                notice_to=request.query_params.get("to", ""),
-                form_token=editing.form_token(ctx),
-                base=_base(request),
-                to=values.pop("to", ""),
-                error=values.pop("error", ""),
-            )
+        html = PAGES.render(
+            "dashboard.html.j2",
+            lang=site.lang,
+            t=_words(ctx),
+            site={"title": site.title, "url": site.root_url + "/"},
+            tz=site.tz,
+            next=upcoming,
+            editions=editions[:20],
+            job=state,
+            notice=notice,
+            notice_to=request.query_params.get("to", ""),
+            form_token=editing.form_token(ctx),
+            base=_base(request),
+            to=values.pop("to", ""),
+            error=values.pop("error", ""),
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
@@ -216,23 +212,4 @@ def _base(request: Request) -> str:
 
 
 def _words(ctx: Context) -> dict[str, str]:
-    """The console's strings for the site's language: Japanese for ``ja…``, else English."""
-    lang = "ja" if ctx.config.site.lang.strip().lower().startswith("ja") else "en"
-    return _strings()[lang]
-
-
-@functools.cache
-def _strings() -> dict[str, dict[str, str]]:
-    with (TEMPLATES / "strings.toml").open("rb") as handle:
-        return tomllib.load(handle)
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return PAGES.words(ctx.config.site.lang)

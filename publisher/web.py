@@ -31,14 +31,11 @@ signed timestamp (:func:`publisher.app.people.form_stamp`).
 
 from __future__ import annotations
 
-import functools
-import tomllib
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -55,10 +52,12 @@ from publisher.errors import (
     SubscriberError,
     TokenError,
 )
+from publisher.pages import PageTemplates
 
 __all__ = ["TEMPLATES", "create_app"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "web"
+PAGES = PageTemplates(TEMPLATES)
 # Token URLs must not leak through Referer, be cached, or be framed (a hidden
 # unsubscribe button under a decoy); pages load nothing from anywhere.
 HEADERS = {
@@ -280,39 +279,17 @@ class _Pages:
         **values: Any,
     ) -> Response:
         site = ctx.config.site
-        html = (
-            _environment()
-            .get_template(f"{template}.html.j2")
-            .render(
-                lang=site.lang,
-                t=_words(ctx),
-                title=title,
-                site={"title": site.title, "url": site.root_url + "/"},
-                subscribe_url=request.url_for("subscribe").path,
-                **values,
-            )
+        html = PAGES.render(
+            f"{template}.html.j2",
+            lang=site.lang,
+            t=_words(ctx),
+            title=title,
+            site={"title": site.title, "url": site.root_url + "/"},
+            subscribe_url=request.url_for("subscribe").path,
+            **values,
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
 def _words(ctx: Context) -> dict[str, str]:
-    """The page strings for the site's language: Japanese for ``ja…``, else English."""
-    lang = "ja" if ctx.config.site.lang.strip().lower().startswith("ja") else "en"
-    return _strings()[lang]
-
-
-@functools.cache
-def _strings() -> dict[str, dict[str, str]]:
-    with (TEMPLATES / "strings.toml").open("rb") as handle:
-        return tomllib.load(handle)
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return PAGES.words(ctx.config.site.lang)

@@ -151,3 +151,12 @@ def _reset_postgres_schema(url: str, schema: str, *, create: bool) -> None:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Headless Chromium through Playwright (skipped when either is not installed)."""
+    from browser_support import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -8,11 +8,8 @@ playwright is not installed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from browser_support import chromium
 from live_server import serving
 from web_support import NOW, SECRET, make_site, outbox, read_eml
 
@@ -21,12 +18,6 @@ from publisher.cli.serve import application
 from publisher.store import add_subscriber, list_editions
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_an_editor_previews_tests_and_sends_in_a_browser(browser: object, tmp_path: Path) -> None:

@@ -9,12 +9,10 @@ Skipped when /usr/bin/chromium or playwright is not installed.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
-from browser_support import chromium
 from live_server import serving
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -24,12 +22,6 @@ from publisher.app import BuildRequest, build_feeds, load_site_settings, parse_t
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "site"
 NOW = "2025-11-20T09:00:00+09:00"
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def _build(tmp_path: Path, lang: str) -> Path:
