@@ -99,6 +99,8 @@ def test_wrong_or_no_credentials_are_401(console: Console, auth: tuple[str, str]
 
 
 def test_the_dashboard_shows_the_next_edition_and_changes_nothing(console: Console) -> None:
+    bare = console.get("/console")
+    assert (bare.status_code, bare.headers["location"]) == (308, "/console/")
     page = console.get()
     assert page.status_code == 200
     assert "<h1>編集者コンソール</h1>" in page.text

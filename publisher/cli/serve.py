@@ -60,7 +60,9 @@ def application(ctx: Context) -> Any:
     """The subscriber pages at ``/`` and the editors' console at ``/console/``, on one ``ctx``."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
-    from starlette.routing import Mount
+    from starlette.requests import Request
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
 
     from publisher.console import Console
     from publisher.web import create_app
@@ -72,5 +74,12 @@ def application(ctx: Context) -> Any:
         yield
         await run_in_threadpool(console.shutdown)  # a send stops after its batch
 
-    routes = [Mount("/console", console.app), Mount("/", create_app(lambda: ctx))]
+    async def to_console(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/console/", status_code=308)
+
+    routes = [
+        Route("/console", to_console, methods=["GET"]),
+        Mount("/console", console.app),
+        Mount("/", create_app(lambda: ctx)),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
