@@ -7,15 +7,26 @@ status. Errors carry their context as attributes, not only in the message::
     PublisherError
     ├── ConfigError            .key, .reason        (bad setting, bad _config.yml)
     ├── PostError              .path, .line, .reason (one unreadable post)
-    ├── OutputError            .path, .reason        (a feed could not be written)
+    ├── OutputError            .path, .reason        (a feed or state file could not be written)
+    ├── StoreError             .database, .reason    (the database cannot be reached or written)
+    ├── InputError             .source, .line, .reason (a bad CSV row or file)
     ├── SubscriberError        .email, .reason       (bad address, unknown subscriber)
     ├── TokenError                                   (a forged, altered or expired link)
     │   └── LinkExpired                              (genuine, but older than allowed)
-    ├── SendPaused             .reason               (too many errors in a row: send paused)
+    ├── SendPaused             .reason, .reply       (relay fault, or too many errors in a row)
     ├── RunnerBusy             .owner, .until        (another `publisher run` holds the database)
     └── DeliveryError          .smtp_code, .reply    (one message not accepted)
-        ├── TransientDeliveryError                   (4xx, dropped connection: retry later)
-        └── PermanentDeliveryError                   (5xx: never retried)
+        ├── TransientDeliveryError                   (4xx to RCPT/DATA: retry this recipient later)
+        ├── PermanentDeliveryError                   (5xx to RCPT/DATA: never retried)
+        └── RelayError                               (the relay or the sender is at fault:
+                                                      connect, TLS, AUTH, greeting, MAIL FROM,
+                                                      421, lost connection, unwritable outbox;
+                                                      the send pauses and no recipient is charged)
+
+Foreign errors are mapped into this tree where they arise (SQLAlchemy's in
+``publisher.store``, ``smtplib``'s and ``ssl``'s in ``publisher.delivery``,
+``OSError`` where a file is read or written), with the original as
+``__cause__``; the edges then only translate ``PublisherError``.
 
 A ``PostError`` is normally not raised to the caller: the reader turns it into a
 :class:`publisher.models.Problem` and goes on with the other posts.
@@ -29,12 +40,15 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "LinkExpired",
+    "InputError",
     "OutputError",
     "PermanentDeliveryError",
     "PostError",
     "PublisherError",
+    "RelayError",
     "RunnerBusy",
     "SendPaused",
+    "StoreError",
     "SubscriberError",
     "TokenError",
     "TransientDeliveryError",
@@ -82,6 +96,42 @@ class OutputError(PublisherError):
         return f"{self.path}: {self.reason}"
 
 
+class StoreError(PublisherError):
+    """The database cannot be reached, opened or written.
+
+    ``database`` names it without secrets: ``host:port/name`` or the SQLite file.
+
+    >>> str(StoreError("127.0.0.1:5432/news", "connection refused"))
+    'database 127.0.0.1:5432/news: connection refused'
+    """
+
+    def __init__(self, database: str, reason: str) -> None:
+        self.database = database
+        self.reason = reason
+        super().__init__(database, reason)
+
+    def __str__(self) -> str:
+        return f"database {self.database}: {self.reason}"
+
+
+class InputError(PublisherError):
+    """Input a person gave (a CSV file, a row of it) that cannot be used: where, and why.
+
+    >>> str(InputError("list.csv", "not UTF-8", line=3))
+    'list.csv:3: not UTF-8'
+    """
+
+    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+        self.source = source
+        self.line = line
+        self.reason = reason
+        super().__init__(source, reason, line)
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.reason}"
+
+
 class SubscriberError(PublisherError):
     """An address that cannot be added, or a subscriber that does not exist."""
 
@@ -100,10 +150,15 @@ class LinkExpired(TokenError):
 
 
 class SendPaused(PublisherError):
-    """A send stopped on purpose (too many consecutive errors); rerunning resumes it."""
+    """A send stopped on purpose; rerunning resumes it.
 
-    def __init__(self, reason: str) -> None:
+    Either the relay or the sender is at fault (``reply`` is what the server
+    said), or too many messages in a row failed.
+    """
+
+    def __init__(self, reason: str, reply: str = "") -> None:
         self.reason = reason
+        self.reply = reply
         super().__init__(reason)
 
 
@@ -134,3 +189,12 @@ class TransientDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     """A 5xx reply: the message is not retried."""
+
+
+class RelayError(DeliveryError):
+    """The relay or the sender failed, not the recipient: nobody's attempt is charged.
+
+    Connection refused, TLS or AUTH failure, a refused greeting or ``MAIL FROM``,
+    ``421``, a connection lost mid-transaction, an outbox folder that cannot be
+    written. The worker gives the message back and pauses the send.
+    """
