@@ -39,8 +39,8 @@ from pathlib import Path
 __all__ = [
     "ConfigError",
     "DeliveryError",
-    "LinkExpired",
     "InputError",
+    "LinkExpired",
     "OutputError",
     "PermanentDeliveryError",
     "PostError",
