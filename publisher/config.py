@@ -48,9 +48,12 @@ __all__ = [
     "WebSettings",
     "find_config_file",
     "load_settings",
+    "resolve_output",
 ]
 
 ENV_PREFIX = "PUBLISHER_"
+STATE_DIR = ".publisher"
+"""The default state folder, inside the site (a dot-folder: Jekyll never publishes it)."""
 JEKYLL_KEYS = (
     "title",
     "description",
@@ -112,9 +115,21 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
 
 class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """Where publisher keeps its own state (caches, database, outbox)."""
+    """Where publisher keeps its state and writes its feeds; never the current folder.
 
-    var: str = "var"
+    A relative path is relative to the site folder, or to the folder of the
+    TOML file that sets it. :func:`load_settings` gives both back absolute.
+    """
+
+    var: str = STATE_DIR
+    """State: the SQLite database, the link secret, caches, the ``.eml`` outbox.
+
+    The default, ``SITE/.publisher``, is inside the site but begins with a dot,
+    so Jekyll never copies it into ``_site/``; the folder is made 0700.
+    """
+    output: str = ""
+    """Where ``build`` and ``run`` write ``feeds/``; empty means the site folder itself,
+    from where Jekyll copies the feeds to the web root like any static file."""
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -231,14 +246,50 @@ def load_settings(
     'ja'
     """
     env = os.environ if environ is None else environ
+    if not site_dir.is_dir():
+        raise ConfigError(
+            "--site", f"{site_dir}: no such folder (the Jekyll site, with _config.yml)"
+        )
+    site = site_dir.absolute()
     data: dict[str, Any] = {"site": _read_jekyll_config(site_dir)}
     path = config_file or find_config_file(site_dir)
+    bases = dict.fromkeys(_ANCHORED, site)
     if path is not None:
-        _merge(data, _read_toml(path))
-    _merge(data, _read_environment(env))
+        toml = _read_toml(path)
+        _merge(data, toml)
+        paths = toml.get("paths")
+        for key in _ANCHORED:
+            if isinstance(paths, dict) and key in paths:
+                bases[key] = path.absolute().parent
+    overrides = _read_environment(env)
+    for key in _ANCHORED:  # the environment has no folder: relative to the site
+        if key in overrides.get("paths", {}):
+            bases[key] = site
+    _merge(data, overrides)
     settings = _convert(data)
     _check(settings)
-    return settings
+    return _anchor(settings, bases)
+
+
+_ANCHORED = ("var", "output")
+
+
+def _anchor(settings: Settings, bases: dict[str, Path]) -> Settings:
+    """``[paths]`` made absolute against the folders they are relative to."""
+    paths = settings.paths
+    fixed = {key: os.path.normpath(bases[key] / getattr(paths, key)) for key in _ANCHORED}
+    return msgspec.structs.replace(settings, paths=msgspec.structs.replace(paths, **fixed))
+
+
+def resolve_output(settings: Settings, site_dir: Path, given: Path | None) -> Path:
+    """Where feeds are written: ``--output`` (relative to the site), else ``[paths] output``.
+
+    >>> resolve_output(settings, Path("/srv/blog"), Path("public"))   # doctest: +SKIP
+    PosixPath('/srv/blog/public')
+    """
+    if given is None:
+        return Path(settings.paths.output)
+    return Path(os.path.normpath(site_dir.absolute() / given))
 
 
 def _read_jekyll_config(site_dir: Path) -> dict[str, Any]:

@@ -13,22 +13,37 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_atomic", "write_if_changed"]
+__all__ = ["PRIVATE", "PUBLIC", "private_dir", "write_atomic", "write_if_changed"]
+
+PUBLIC = 0o644
+"""Feeds: anyone may read them."""
+PRIVATE = 0o600
+"""State (the outbox's mails hold live unsubscribe links): the owner only."""
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, mode: int = PUBLIC) -> None:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner can enter: made 0700, or narrowed to it if ours."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        st = path.stat()
+        if st.st_mode & 0o077 and st.st_uid == os.geteuid():
+            path.chmod(0o700)
+    return path
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

@@ -137,7 +137,7 @@ def test_rebuild_without_cache_gives_the_same_bytes(blog: Path, now: datetime) -
     _build(blog, now)
     out = blog.parent / "out"
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    shutil.rmtree("var")
+    shutil.rmtree(blog / ".publisher")
     shutil.rmtree(out)
     third = _build(blog, now)
     assert third.parsed == 3

@@ -47,7 +47,10 @@ def test_build_exit_0_and_report(cli_site: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Read 1 post files: 1 published, 0 with problems." in result.stdout
     assert "6 written, 0 unchanged" in result.stdout
-    assert (cli_site.parent / "output/feeds/atom.xml").is_file()
+    # The default output is the site folder itself (Jekyll copies feeds/ to the web root);
+    # nothing is written in the current folder.
+    assert (cli_site / "feeds/atom.xml").is_file()
+    assert sorted(p.name for p in cli_site.parent.iterdir()) == ["site"]
     again = _run("build", "--site", "site", "--now", "2025-11-20", cwd=cli_site.parent)
     assert "0 written, 6 unchanged" in again.stdout
 
@@ -59,7 +62,7 @@ def test_build_exit_1_reports_path_line_reason_on_stderr(
     result = _run("build", "--site", "site", cwd=cli_site.parent)
     assert result.returncode == 1
     assert "_posts/2025-09-02-bad.md:2: invalid YAML in front matter" in result.stderr
-    assert (cli_site.parent / "output/feeds/atom.xml").is_file()
+    assert (cli_site / "feeds/atom.xml").is_file()
 
 
 def test_build_json_report(cli_site: Path, write_post: Callable[..., Path]) -> None:
@@ -82,7 +85,7 @@ def test_build_strict_exit_2_writes_nothing(
     result = _run("build", "--site", "site", "--strict", cwd=cli_site.parent)
     assert result.returncode == 2
     assert "--strict: nothing was written" in result.stdout
-    assert not (cli_site.parent / "output").exists()
+    assert not (cli_site / "feeds").exists()
 
 
 def test_bad_config_exit_2_names_the_key(cli_site: Path) -> None:
@@ -109,7 +112,19 @@ def test_bad_now_exit_2(cli_site: Path) -> None:
 def test_default_site_is_the_current_folder(cli_site: Path) -> None:
     result = _run("build", cwd=cli_site)
     assert result.returncode == 0, result.stderr
-    assert (cli_site / "output/feeds/atom.xml").is_file()
+    assert (cli_site / "feeds/atom.xml").is_file()
+
+
+def test_a_relative_output_is_relative_to_the_site_not_the_current_folder(
+    cli_site: Path, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = _run("build", "--site", str(cli_site), "--output", "public", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert (cli_site / "public/feeds/atom.xml").is_file()
+    assert list(elsewhere.iterdir()) == []
+    assert (cli_site / ".publisher/cache/build.json").is_file()
 
 
 def test_python_dash_m_and_version() -> None:

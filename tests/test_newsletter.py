@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
@@ -174,28 +173,25 @@ def test_smtp_faults_are_retried_until_every_message_is_sent(tmp_path: Path, db:
         news.run("subscribers", "import", "list.csv")
         first = news.run("digest", "send")
         assert "waiting for a retry" in first.stdout
-        # Rerun in-process with the clock moved on, as the scheduler would.
-        from datetime import datetime, timedelta
+        # Rerun in-process with the real clock moved on, as the scheduler would.
+        from datetime import UTC, datetime, timedelta
+
+        from clock_support import FakeClock
 
         from publisher.app.context import Context
         from publisher.app.sending import send_digest
 
-        now = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
+        clock = FakeClock(datetime.now(UTC))
         environ = {"PUBLISHER_SECRET": SECRET}
-        cwd = os.getcwd()
-        os.chdir(news.root)
-        try:
-            for _ in range(30):
-                now += timedelta(hours=1)
-                ctx = Context(site_dir=news.site, now=now, environ=environ)
-                try:
-                    report = send_digest(ctx)
-                finally:
-                    ctx.close()
-                if "finished" in report.message:
-                    break
-        finally:
-            os.chdir(cwd)
+        for _ in range(30):
+            clock.advance(timedelta(hours=1))
+            ctx = Context(site_dir=news.site, environ=environ, wall=clock)
+            try:
+                report = send_digest(ctx)
+            finally:
+                ctx.close()
+            if "finished" in report.message:
+                break
         assert "finished" in report.message
     counts = Counter(r for m in handler.messages for r in m.recipients)
     assert sorted(counts) == sorted(f"u{i}@example.org" for i in range(40))

@@ -130,7 +130,7 @@ def test_publisher_run_rebuilds_when_posts_change_and_stops_on_sigterm(
 ) -> None:
     write_post("2025-11-01-first.md", "title: First post\ndate: 2025-11-01 10:00:00 +0000")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")} | ENV
-    atom = site.parent / "out" / "feeds" / "atom.xml"
+    atom = site / "out" / "feeds" / "atom.xml"  # a relative --output is relative to the site
     process = subprocess.Popen(
         [*_command(), "run", "--site", "site", "--output", "out"],
         cwd=site.parent,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from clock_support import FakeClock
 from newsletter_support import SECRET, Newsletter
 from smtp_server import RecordingHandler, running_smtp
 from sqlalchemy import Engine
@@ -33,7 +34,12 @@ DELIVERED = re.compile(r"deliver: (\d+) delivered;")
 
 
 def _context(news: Newsletter, now: datetime | None = NOW) -> Context:
-    return Context(site_dir=news.site, now=now, environ={"PUBLISHER_SECRET": SECRET})
+    return Context(
+        site_dir=news.site,
+        now=now,
+        environ={"PUBLISHER_SECRET": SECRET},
+        wall=FakeClock(now or NOW),
+    )
 
 
 def _subscribe(news: Newsletter, n: int) -> list[str]:
@@ -164,8 +170,7 @@ def test_a_retry_goes_when_its_backoff_ends(tmp_path: Path, db: Engine) -> None:
         waiting = worker.step()  # nothing due yet: no render, no connection
         assert waiting.outcome is None and waiting.wait == 30.0
         handler.rcpt_fault = 0.0
-        assert ctx.now is not None
-        ctx.now += timedelta(minutes=11)
+        ctx.wall.advance(timedelta(minutes=11))
         done = worker.step()
         ctx.close()
     assert done.outcome is not None and done.outcome.delivered == 3 and done.progressed
@@ -188,11 +193,10 @@ def test_a_paused_edition_is_left_alone_then_resumed(tmp_path: Path, db: Engine)
         edition = unfinished_edition(db)
         assert edition is not None and edition.state == "paused"
         handler.rcpt_fault = 0.0
-        assert ctx.now is not None
-        ctx.now += timedelta(minutes=14)
+        ctx.wall.advance(timedelta(minutes=14))
         assert worker.step().outcome is None  # still cooling down
         assert handler.messages == []
-        ctx.now += timedelta(minutes=1)
+        ctx.wall.advance(timedelta(minutes=1))
         resumed = worker.drain()
         ctx.close()
     assert sum(o.delivered for o in resumed) == 5

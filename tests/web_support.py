@@ -10,6 +10,8 @@ from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from clock_support import FakeClock
+
 from publisher.app.context import Context
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +48,9 @@ def make_site(
 
 
 def make_context(site: Path, now: datetime | None = NOW) -> Context:
-    return Context(site_dir=site, now=now, environ={"PUBLISHER_SECRET": SECRET})
+    return Context(
+        site_dir=site, now=now, environ={"PUBLISHER_SECRET": SECRET}, wall=FakeClock(now or NOW)
+    )
 
 
 def read_eml(path: Path) -> EmailMessage:

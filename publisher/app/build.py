@@ -22,12 +22,12 @@ from typing import Any
 
 import msgspec
 
-from publisher.config import Settings, load_settings
+from publisher.config import Settings, load_settings, resolve_output
 from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
-from publisher.files import write_atomic, write_if_changed
+from publisher.files import private_dir, write_atomic, write_if_changed
 from publisher.models import Post, Problem
 
 # Below this many feeds to write, starting worker processes costs more than it saves.
@@ -41,7 +41,8 @@ class BuildRequest:
     """What to build: the site, where to, as of when, and how strictly."""
 
     site_dir: Path = Path()
-    output_dir: Path = Path("output")
+    output_dir: Path | None = None
+    """Relative: to the site folder; None: ``[paths] output`` (the site folder by default)."""
     config_file: Path | None = None
     now: datetime | None = None
     strict: bool = False
@@ -121,8 +122,8 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     """Read the posts and write every feed whose bytes changed."""
     settings = request.settings or load_settings(request.site_dir, request.config_file)
     now = request.now or datetime.now(UTC)
-    var = Path(settings.paths.var) / "cache"
-    output_dir = request.output_dir.resolve()
+    var = private_dir(Path(settings.paths.var)) / "cache"
+    output_dir = resolve_output(settings, request.site_dir, request.output_dir)
     listing = list_posts(request.site_dir, settings)
     signature = _signature(listing, settings, output_dir)
     manifest = Manifest.load(var / "feeds.json")

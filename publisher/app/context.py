@@ -1,16 +1,33 @@
-"""What every newsletter use case needs: settings, the database, the secret, a clock.
+"""What every newsletter use case needs: settings, the database, the secret, two clocks.
 
-The secret signs confirm and unsubscribe links. It comes from the environment
-(``PUBLISHER_SECRET``); with the embedded defaults (no SMTP relay, mail goes
-to ``.eml`` files) one is generated once and kept in ``var/secret``, but a
-real send (``[smtp] host`` set) without ``PUBLISHER_SECRET`` is refused at
-start-up, so links never depend on a file that a redeploy may lose.
+**State** lives in ``[paths] var``, which :func:`~publisher.config.load_settings`
+anchors to the site folder (default ``SITE/.publisher``), never to the
+current folder: a command run by cron, by systemd or from a shell sees the
+same database and signs links with the same secret. The folder is made 0700.
+State left by an earlier version in ``./var`` or ``SITE/var`` is never
+migrated silently: a command that would otherwise start an empty database or
+a new secret stops and says how to move it.
+
+**The secret** signs confirm and unsubscribe links. It comes from the
+environment (``PUBLISHER_SECRET``); with the embedded defaults (no SMTP relay,
+mail goes to ``.eml`` files) one is generated once into ``var/secret``
+(atomically, 0600), but a real send (``[smtp] host`` set) without
+``PUBLISHER_SECRET`` is refused at start-up, so links never depend on a file
+that a redeploy may lose.
+
+**Two clocks.** :meth:`Context.as_of` is ``--now`` when given: it only chooses
+which posts are published and which edition window a send covers.
+:meth:`Context.clock` is always the real clock (``wall``, which tests may
+replace): leases, claims, backoff, timestamps and link dates use it, so a
+preview time never leaks into coordination with other processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -19,25 +36,36 @@ from typing import TYPE_CHECKING
 
 from publisher.config import Settings, load_settings
 from publisher.errors import ConfigError
+from publisher.files import private_dir
 
 if TYPE_CHECKING:
     from publisher.store import Engine
 
-__all__ = ["SECRET_ENV", "Context"]
+__all__ = ["SECRET_ENV", "Context", "find_old_state", "utc_now"]
 
 SECRET_ENV = "PUBLISHER_SECRET"
 _MIN_SECRET = 16
+_MIN_SECRET_FILE = 32
+_OLD_STATE = ("publisher.db", "secret")
+
+
+def utc_now() -> datetime:
+    """The real time, in UTC."""
+    return datetime.now(UTC)
 
 
 @dataclass
 class Context:
-    """One command's view of the site: settings, clock, database and secret (opened lazily)."""
+    """One command's view of the site: settings, clocks, database and secret (opened lazily)."""
 
     site_dir: Path = Path()
     config_file: Path | None = None
     now: datetime | None = None
+    """``--now``: the moment whose posts and edition window to act on (see :meth:`as_of`)."""
     settings: Settings | None = None
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    wall: Callable[[], datetime] = utc_now
+    """The real clock (see :meth:`clock`)."""
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -50,13 +78,21 @@ class Context:
         return self.settings
 
     def clock(self) -> datetime:
-        """``--now`` if given, else the current time (UTC)."""
-        return self.now or datetime.now(UTC)
+        """The real time: for leases, backoff, timestamps and link dates. Never ``--now``."""
+        return self.wall()
+
+    def as_of(self) -> datetime:
+        """``--now`` if given, else the real time: which posts and which edition window."""
+        return self.now or self.wall()
 
     @property
     def var(self) -> Path:
-        """Where publisher keeps its state."""
+        """Where publisher keeps its state (absolute; see the module docstring)."""
         return Path(self.config.paths.var)
+
+    def state_dir(self) -> Path:
+        """The state folder, created 0700 if missing (and narrowed to 0700 if ours and wider)."""
+        return private_dir(self.var)
 
     def close(self) -> None:
         """Release the database connections, if the database was opened."""
@@ -69,6 +105,9 @@ class Context:
         """The database, created and migrated on first use."""
         from publisher.store import open_store
 
+        if not self.config.database.url:
+            self._refuse_old_state("publisher.db")
+            self.state_dir()
         return open_store(self.config.database_url)
 
     @cached_property
@@ -88,12 +127,59 @@ class Context:
             )
         path = self.var / "secret"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process made it first: use theirs
-                pass
-            else:
-                with os.fdopen(fd, "w") as handle:
-                    handle.write(secrets.token_urlsafe(32))
-        return path.read_text(encoding="utf-8").strip().encode("utf-8")
+            self._refuse_old_state("secret")
+            _create_secret(self.state_dir() / "secret")
+        return _read_secret(path)
+
+    def _refuse_old_state(self, name: str) -> None:
+        """Stop before starting anew beside an earlier version's ``name`` (see module docstring)."""
+        if (self.var / name).exists():
+            return
+        old = find_old_state(self.site_dir, self.var)
+        if old is not None:
+            raise ConfigError(
+                "paths.var",
+                f"{old} holds publisher's state from an earlier version, which kept it in the"
+                f" current folder; it now lives in {self.var}. Move it (mv {old} {self.var}) or"
+                f' keep it where it is with [paths] var = "{old}". Nothing was changed.',
+            )
+
+
+def find_old_state(site_dir: Path, var: Path) -> Path | None:
+    """A ``var/`` with a database or secret in the current folder or the site, if not ``var``."""
+    for candidate in (Path.cwd() / "var", site_dir.absolute() / "var"):
+        if os.path.normpath(candidate) == os.path.normpath(var):
+            continue
+        if any((candidate / name).is_file() for name in _OLD_STATE):
+            return candidate
+    return None
+
+
+def _create_secret(path: Path) -> None:
+    """Write a new secret atomically (0600, fsync, link into place); another's wins a race."""
+    tmp = path.with_name(f".secret-{os.getpid()}-{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made one first: use theirs
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        value = path.read_text(encoding="utf-8").strip().encode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read the link secret: {exc}") from exc
+    if len(value) < _MIN_SECRET_FILE:
+        raise ConfigError(
+            str(path),
+            f"the link secret must be at least {_MIN_SECRET_FILE} bytes, this one has"
+            f" {len(value)}: delete the file to have a new one made (links in mail already"
+            f" sent then stop working), or set {SECRET_ENV}",
+        )
+    return value

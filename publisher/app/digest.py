@@ -58,7 +58,7 @@ def _published_posts(ctx: Context, now: datetime) -> tuple[Post, ...]:
 
 def plan_next_edition(ctx: Context, last_cutoff: datetime | None, number: int) -> EditionPlan:
     """The posts after ``last_cutoff`` up to now (may be none)."""
-    now = ctx.clock()
+    now = ctx.as_of()
     days = ctx.config.digest.first_edition_days
     posts = select_posts(_published_posts(ctx, now), last_cutoff, now, days)
     start = last_cutoff or now - timedelta(days=days)
@@ -70,7 +70,7 @@ def plan_next_edition(ctx: Context, last_cutoff: datetime | None, number: int) -
 def posts_by_id(ctx: Context, ids: Sequence[str]) -> tuple[Post, ...]:
     """The edition's posts, re-read from the site (newest first); deleted ones are gone."""
     wanted = set(ids)
-    return tuple(p for p in _published_posts(ctx, ctx.clock()) if p.id in wanted)
+    return tuple(p for p in _published_posts(ctx, ctx.as_of()) if p.id in wanted)
 
 
 @dataclass

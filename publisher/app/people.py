@@ -144,7 +144,7 @@ def set_preferences(ctx: Context, token: str, categories: Iterable[str]) -> Subs
 def site_categories(ctx: Context) -> list[str]:
     """The categories of the published posts, most used first (then by name)."""
     cache = ctx.var / "cache" / "posts.json"
-    posts = read_posts(ctx.site_dir, ctx.config, ctx.clock(), cache_file=cache).posts
+    posts = read_posts(ctx.site_dir, ctx.config, ctx.as_of(), cache_file=cache).posts
     counts: dict[str, int] = {}
     for post in posts:
         for category in post.categories:

@@ -91,7 +91,7 @@ class PlannedRun:
 
 
 def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
-    """Rebuild the feeds as of ``ctx.clock()``: posts added, changed, removed or fallen due."""
+    """Rebuild the feeds as of ``ctx.as_of()``: posts added, changed, removed or fallen due."""
     started = time.monotonic()
     try:
         report = build_feeds(
@@ -99,7 +99,7 @@ def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
                 site_dir=ctx.site_dir,
                 output_dir=output_dir,
                 config_file=ctx.config_file,
-                now=ctx.clock(),
+                now=ctx.as_of(),
                 settings=ctx.config,
             )
         )
@@ -178,12 +178,12 @@ def runner_job_store(ctx: Context) -> Any:
 
 
 def schedule_overview(ctx: Context) -> list[PlannedRun]:
-    """When each job of ``publisher run`` runs next, as of ``ctx.clock()``."""
+    """When each job of ``publisher run`` runs next, as of ``ctx.as_of()``."""
     from publisher.content import read_posts
     from publisher.store.jobs import stored_run_times
     from publisher.store.lock import runner_lock_holder
 
-    now, settings = ctx.clock(), ctx.config
+    now, settings = ctx.as_of(), ctx.config
     tz = settings.site.tz
     stored = stored_run_times(ctx.engine)
     trigger = digest_trigger(settings.digest.schedule, tz)

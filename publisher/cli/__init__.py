@@ -31,9 +31,9 @@ def main() -> None:
     "--output",
     "output_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder the feeds are written under (feeds/ inside it).",
+    default=None,
+    help="Folder the feeds are written under (feeds/ inside it); relative to the site"
+    " [default: [paths] output, else the site folder].",
 )
 @click.option("--strict", is_flag=True, help="Treat any problem as fatal: write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -41,7 +41,7 @@ def build(
     site_dir: Path,
     config_file: Path | None,
     now_text: str | None,
-    output_dir: Path,
+    output_dir: Path | None,
     strict: bool,
     as_json: bool,
 ) -> None:
@@ -56,7 +56,7 @@ def build(
 
     Example:
 
-        publisher build --site examples/site --output output
+        publisher build --site examples/site
     """
     settings = app.load_site_settings(site_dir, config_file)
     now = app.parse_time(now_text, settings) if now_text else None

@@ -15,6 +15,7 @@ import click
 from publisher import app
 from publisher.app.context import Context
 from publisher.cli.options import site_options
+from publisher.config import resolve_output
 
 __all__ = ["run", "schedule"]
 
@@ -25,11 +26,13 @@ __all__ = ["run", "schedule"]
     "--output",
     "output_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder the feeds are written under (feeds/ inside it).",
+    default=None,
+    help="Folder the feeds are written under (feeds/ inside it); relative to the site"
+    " [default: [paths] output, else the site folder].",
 )
-def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path) -> None:
+def run(
+    site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path | None
+) -> None:
     """Keep the feeds fresh and send the weekly digest on time, until stopped.
 
     Rebuilds the feeds when a post file is added, changed or removed, when a
@@ -42,7 +45,7 @@ def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_d
 
     Example:
 
-        publisher run --site examples/site --output output
+        publisher run --site examples/site
     """
     if now_text:
         raise click.UsageError("`publisher run` follows the real clock; --now is for previews")
@@ -52,6 +55,7 @@ def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_d
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx = Context(site_dir=site_dir, config_file=config_file)
+    output_dir = resolve_output(ctx.config, site_dir, output_dir)
     runner = Runner(ctx, output_dir)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runner.stop.set())

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from publisher.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from publisher.files import write_atomic
+from publisher.files import PRIVATE, write_atomic
 from publisher.models import DotSafe
 
 __all__ = ["FileTransport", "MemoryTransport", "SentMessage", "SmtpTransport", "Transport"]
@@ -86,7 +86,7 @@ class FileTransport:
         stem = match[1].decode("ascii", "replace") if match else recipient
         name = re.sub(r"[^A-Za-z0-9._@+-]", "_", stem)[:200] + ".eml"
         try:
-            write_atomic(self.folder / name, message)
+            write_atomic(self.folder / name, message, PRIVATE)  # live unsubscribe links
         except OSError as exc:
             raise TransientDeliveryError(f"cannot write {self.folder / name}: {exc}") from exc
         return f"250 written {name}"

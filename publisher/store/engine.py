@@ -4,7 +4,15 @@ SQLite connections use WAL (readers do not block the writer), enforce foreign
 keys, wait up to 30 s for a lock, and start every transaction with
 ``BEGIN IMMEDIATE`` so that a transaction which reads and then writes (a claim,
 an edition) holds the write lock from its first statement: two claimers are
-serialised instead of both reading the same rows.
+serialised instead of both reading the same rows. A new SQLite file is created
+0600 in a 0700 folder (its WAL and shared-memory files take the same mode).
+
+Errors are mapped where they arise: a database that cannot be reached, opened
+or written (SQLAlchemy's ``OperationalError`` / ``InterfaceError``, a lost
+connection, an ``OSError`` making the file) becomes a
+:class:`~publisher.errors.StoreError` naming the database — ``host:port/name``
+or the file, never the password — with the driver's first line as the
+reason. ``IntegrityError`` is left alone: the store relies on it.
 
 >>> engine = open_store("sqlite:///var/publisher.db")     # doctest: +SKIP
 >>> current_revision(engine)                              # doctest: +SKIP
@@ -13,16 +21,29 @@ serialised instead of both reading the same rows.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, Update, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 
-__all__ = ["MIGRATIONS", "current_revision", "execute_many", "open_engine", "open_store", "upgrade"]
+from publisher.errors import ConfigError, StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "current_revision",
+    "describe_url",
+    "execute_many",
+    "open_engine",
+    "open_store",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_SECONDS = 30
@@ -36,10 +57,44 @@ def open_engine(url: str) -> Engine:
     >>> open_engine("sqlite:///var/publisher.db").dialect.name      # doctest: +SKIP
     'sqlite'
     """
-    parsed = _normalise(make_url(url))
+    try:
+        parsed = _normalise(make_url(url))
+        if parsed.get_backend_name() == "sqlite":
+            engine = _sqlite_engine(parsed)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError("database.url", f"not a usable database URL: {exc}") from exc
+    name = describe_url(parsed)
+    event.listen(engine, "handle_error", lambda context: _map_error(name, context))
+    return engine
+
+
+def describe_url(url: URL | str) -> str:
+    """The database, named for people: ``host:port/name`` or the SQLite file; no password.
+
+    >>> describe_url("postgresql://ann:secret@db.example.com:5433/news")
+    'db.example.com:5433/news'
+    >>> describe_url("sqlite:////srv/blog/.publisher/publisher.db")
+    '/srv/blog/.publisher/publisher.db'
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True)
+        return parsed.database or ":memory:"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.host or 'localhost'}{port}/{parsed.database or ''}"
+
+
+def _map_error(name: str, context: ExceptionContext) -> None:
+    """SQLAlchemy's ``handle_error`` hook: a StoreError in place of unreachable-database errors."""
+    error = context.sqlalchemy_exception
+    if isinstance(error, (OperationalError, InterfaceError)) or context.is_disconnect:
+        raise StoreError(name, _first_line(context.original_exception)) from error
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()
 
 
 def upgrade(engine: Engine) -> None:
@@ -50,7 +105,13 @@ def upgrade(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        except CommandError as exc:  # e.g. a revision this version does not know
+            raise StoreError(
+                describe_url(engine.url),
+                f"cannot migrate: {exc} (a newer publisher may have written this database)",
+            ) from exc
 
 
 def open_store(url: str) -> Engine:
@@ -109,11 +170,21 @@ def _normalise(url: URL) -> URL:
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(database))
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Make the database file 0600 (and its folder 0700) before SQLite creates it 0644."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise StoreError(str(path), exc.strerror or str(exc)) from exc
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
