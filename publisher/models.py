@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "Subscriber",
     "SubscriberStatus",
+    "audience_categories",
     "audience_key",
 ]
 
@@ -102,6 +103,12 @@ class Edition(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     state: EditionState = "sending"
     post_ids: tuple[str, ...] = ()
+    paused_reason: str = ""
+    """Why the send paused (empty unless ``state`` is paused)."""
+    paused_reply: str = ""
+    """What the mail server said when it paused, if it said anything."""
+    resume_at: datetime | None = None
+    """When ``publisher run`` and workers try a paused send again."""
 
 
 class OutboxItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -160,3 +167,12 @@ def audience_key(categories: tuple[str, ...] | list[str]) -> str:
     ('Policy\\x1f投資分析', '')
     """
     return "\x1f".join(sorted(set(categories)))
+
+
+def audience_categories(key: str) -> tuple[str, ...]:
+    """The categories an audience key stands for (empty: every category).
+
+    >>> audience_categories(audience_key(["投資分析", "Policy"])), audience_categories("")
+    (('Policy', '投資分析'), ())
+    """
+    return tuple(key.split("\x1f")) if key else ()

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
 from publisher.store import current_revision, open_engine, open_store, upgrade
 from publisher.store.schema import metadata
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def schema_differences(engine: Engine, target: MetaData) -> list[object]:

@@ -6,31 +6,40 @@ cutoff is stored with the edition, so a missed week or a crash never skips or
 repeats a post, and an unfinished edition is resumed before a new one is made.
 
 Rendering happens once per audience group (subscribers with the same choice of
-categories): Jinja → premailer → MIME bytes with placeholders; each subscriber
-only gets their own values spliced in.
+categories): Jinja → premailer → MIME bytes with placeholders
+(:class:`EditionDraft`); each subscriber only gets their own values spliced in
+(:class:`Composer`). The rendered messages are stored with the edition when it
+is created, so that a resumed send, a retry or a worker on another machine
+sends exactly what was planned, from the database alone.
 """
 
 from __future__ import annotations
 
 import hmac
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
-from functools import cached_property
 
 from publisher.app.context import Context
-from publisher.config import Settings
 from publisher.content import read_posts
 from publisher.digest.edition import posts_for_audience, select_posts
 from publisher.digest.message import MessageTemplate, build_template, personalize
 from publisher.digest.render import DigestContent, render_digest
-from publisher.errors import PermanentDeliveryError
-from publisher.models import OutboxItem, Post
+from publisher.errors import PermanentDeliveryError, PublisherError
+from publisher.models import OutboxItem, Post, audience_categories
 from publisher.tokens import sign
 
-__all__ = ["Composer", "EditionPlan", "plan_next_edition", "sender_of"]
+__all__ = [
+    "Composer",
+    "EditionDraft",
+    "EditionPlan",
+    "TemplateSource",
+    "plan_next_edition",
+    "posts_by_id",
+    "sender_of",
+    "stored_templates",
+]
 
 
 @dataclass(frozen=True)
@@ -68,22 +77,28 @@ def plan_next_edition(ctx: Context, last_cutoff: datetime | None, number: int) -
 
 
 def posts_by_id(ctx: Context, ids: Sequence[str]) -> tuple[Post, ...]:
-    """The edition's posts, re-read from the site (newest first); deleted ones are gone."""
+    """The edition's posts, re-read from the site (newest first); deleted ones are gone.
+
+    Only for editions created before their messages were stored (revision 0004).
+    """
     wanted = set(ids)
     return tuple(p for p in _published_posts(ctx, ctx.as_of()) if p.id in wanted)
 
 
 @dataclass
-class Composer:
-    """Builds each audience's message once, then personalises it per outbox item.
+class EditionDraft:
+    """An edition rendered from its posts: each audience's message, built once, on demand.
 
-    Safe to share between sending threads: a message is built under a lock, once.
+    This is what is frozen into the database when the edition is created
+    (:meth:`messages`), and what previews and test copies show. Safe to share
+    between threads: a message is built under a lock, once.
     """
 
     ctx: Context
     number: int
     cutoff: datetime
     date: datetime
+    """The ``Date`` of the messages: the edition's creation time."""
     posts: tuple[Post, ...]
     _templates: dict[str, MessageTemplate | None] = field(default_factory=dict)
     _contents: dict[str, DigestContent | None] = field(default_factory=dict)
@@ -101,36 +116,15 @@ class Composer:
                 self._templates[audience] = None if content is None else self._build(content)
             return self._templates[audience]
 
-    def dated(self, date: datetime) -> Composer:
-        """The same edition with another ``Date``, reusing what was rendered so far."""
-        with self._lock:
-            contents = dict(self._contents)
-        return Composer(self.ctx, self.number, self.cutoff, date, self.posts, _contents=contents)
-
-    def _content(self, audience: str) -> DigestContent | None:
-        if audience not in self._contents:
-            categories = tuple(audience.split("\x1f")) if audience else ()
-            chosen = posts_for_audience(self.posts, categories)
-            self._contents[audience] = (
-                render_digest(chosen, number=self.number, cutoff=self.cutoff, settings=self.config)
-                if chosen
-                else None
-            )
-        return self._contents[audience]
-
-    def _build(self, content: DigestContent) -> MessageTemplate:
-        return build_template(
-            content,
-            settings=self.config,
-            edition_number=self.number,
-            date=self.date,
-            list_id=f"digest.{self.config.site.domain}",
-        )
-
-    @property
-    def config(self) -> Settings:
-        """The settings of the context."""
-        return self.ctx.config
+    def messages(self, audiences: Sequence[str]) -> dict[str, tuple[bytes, int]]:
+        """The stored form of each audience's message (and its post count); none without posts."""
+        stored: dict[str, tuple[bytes, int]] = {}
+        for audience in audiences:
+            template = self.template_for(audience)
+            content = self._contents.get(audience)
+            if template is not None and content is not None:
+                stored[audience] = (template.to_bytes(), content.posts)
+        return stored
 
     @property
     def subject(self) -> str:
@@ -139,18 +133,53 @@ class Composer:
         content = self._contents.get("")
         return content.subject if content is not None else f"#{self.number}"
 
-    @cached_property
-    def _fixed(self) -> tuple[bytes, str, str, str]:
-        """What every subscriber's copy shares: secret, envelope sender, links' base, domain."""
-        mailbox = parseaddr(sender_of(self.ctx))[1]
-        base = self.config.web.base_url.rstrip("/")
-        return self.ctx.secret, mailbox, base, self.config.site.domain
+    def _content(self, audience: str) -> DigestContent | None:
+        if audience not in self._contents:
+            chosen = posts_for_audience(self.posts, audience_categories(audience))
+            self._contents[audience] = (
+                render_digest(
+                    chosen, number=self.number, cutoff=self.cutoff, settings=self.ctx.config
+                )
+                if chosen
+                else None
+            )
+        return self._contents[audience]
+
+    def _build(self, content: DigestContent) -> MessageTemplate:
+        config = self.ctx.config
+        return build_template(
+            content,
+            settings=config,
+            edition_number=self.number,
+            date=self.date,
+            list_id=f"digest.{config.site.domain}",
+        )
+
+
+TemplateSource = Callable[[str], "MessageTemplate | None"]
+"""The message of an audience key (None: there is none for it)."""
+
+
+class Composer:
+    """Personalises an edition's messages, one outbox item at a time (safe across threads).
+
+    The messages come from ``source``: the ones stored with the edition
+    (:func:`stored_templates`), or a draft's for previews and test copies.
+    Only the secret and ``[web] base_url`` / the site's domain come from the settings.
+    """
+
+    def __init__(self, ctx: Context, number: int, source: TemplateSource) -> None:
+        self.number = number
+        self.source = source
+        self.secret = ctx.secret
+        self.base = ctx.config.web.base_url.rstrip("/")
+        self.domain = ctx.config.site.domain
 
     def personal(
         self, template: MessageTemplate, subscriber_id: int, email: str, name: str
     ) -> bytes:
         """One subscriber's copy: their address, name, Message-ID and signed links."""
-        secret, mailbox, base, domain = self._fixed
+        secret, base, domain = self.secret, self.base, self.domain
         token = sign(secret, "unsubscribe", subscriber_id)
         mac = hmac.digest(secret, f"{self.number}/{subscriber_id}".encode(), "sha256")
         return personalize(
@@ -159,14 +188,34 @@ class Composer:
             name=name,
             message_id=f"<digest.{self.number}.{subscriber_id}.{mac.hex()[:12]}@{domain}>",
             unsubscribe_url=f"{base}/unsubscribe/{token}",
-            unsubscribe_mailto=f"mailto:{mailbox}?subject=unsubscribe%20{token}",
+            unsubscribe_mailto=f"mailto:{template.sender}?subject=unsubscribe%20{token}",
             preferences_url=f"{base}/preferences/{sign(secret, 'preferences', subscriber_id)}",
         )
 
     def compose(self, item: OutboxItem) -> tuple[str, bytes]:
         """(envelope sender, bytes) for one outbox row: the worker's ``Compose``."""
-        template = self.template_for(item.audience)
+        template = self.source(item.audience)
         if template is None:
-            raise PermanentDeliveryError("no new posts in this subscriber's categories")
-        envelope = self._fixed[1]
-        return envelope, self.personal(template, item.subscriber_id, item.email, item.name)
+            raise PermanentDeliveryError(
+                f"edition {self.number} has no message for this subscriber's categories"
+            )
+        return template.sender, self.personal(template, item.subscriber_id, item.email, item.name)
+
+
+def stored_templates(number: int, stored: dict[str, bytes]) -> TemplateSource:
+    """A source over the messages stored with edition ``number``, each decoded on first use."""
+    decoded: dict[str, MessageTemplate] = {}
+    lock = threading.Lock()
+
+    def source(audience: str) -> MessageTemplate | None:
+        template = decoded.get(audience)
+        if template is None and audience in stored:
+            with lock:
+                try:
+                    template = MessageTemplate.from_bytes(stored[audience])
+                except ValueError as exc:
+                    raise PublisherError(f"edition {number}: a stored message: {exc}") from exc
+                decoded[audience] = template
+        return template
+
+    return source

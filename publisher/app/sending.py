@@ -15,15 +15,23 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from publisher.app.context import Context
-from publisher.app.digest import Composer, EditionPlan, plan_next_edition, posts_by_id
+from publisher.app.digest import (
+    Composer,
+    EditionDraft,
+    EditionPlan,
+    plan_next_edition,
+    posts_by_id,
+    stored_templates,
+)
 from publisher.delivery import FileTransport, Policy, SmtpTransport, Tally, Transport, drain
+from publisher.digest.message import MessageTemplate
 from publisher.errors import PublisherError, SendPaused
-from publisher.models import Edition, OutboxItem
+from publisher.models import Edition, OutboxItem, audience_key
 from publisher.store import editions as edition_store
 from publisher.store.outbox import OutboxStore
 
@@ -89,22 +97,35 @@ def _next_plan(ctx: Context) -> EditionPlan:
     return plan_next_edition(ctx, last_cutoff, (latest.number + 1) if latest else 1)
 
 
+def _draft(ctx: Context, plan: EditionPlan, date: datetime) -> EditionDraft:
+    return EditionDraft(ctx, plan.number, plan.cutoff_to, date, plan.posts)
+
+
 def _composer(ctx: Context, edition: Edition) -> Composer:
+    """The edition's stored messages; re-rendered from the site only for pre-0004 editions."""
+    stored = edition_store.message_templates(ctx.engine, edition.id)
+    if stored:
+        return Composer(ctx, edition.number, stored_templates(edition.number, stored))
     posts = posts_by_id(ctx, edition.post_ids)
-    return Composer(ctx, edition.number, edition.cutoff_to, edition.created_at, posts)
+    legacy = EditionDraft(ctx, edition.number, edition.cutoff_to, edition.created_at, posts)
+    return Composer(ctx, edition.number, legacy.template_for)
+
+
+def _planned_copy(ctx: Context, categories: tuple[str, ...]) -> tuple[Composer, MessageTemplate]:
+    """The next edition's message for these categories, for a preview or a test copy."""
+    plan = _next_plan(ctx)
+    if not plan.posts:
+        raise PublisherError("no new posts since the last edition: there is nothing to show")
+    draft = _draft(ctx, plan, plan.cutoff_to)
+    template = draft.template_for(audience_key(categories))
+    if template is None:
+        raise PublisherError(f"no new posts in the categories {', '.join(categories)}")
+    return Composer(ctx, plan.number, draft.template_for), template
 
 
 def preview_digest(ctx: Context, fmt: Format, categories: tuple[str, ...] = ()) -> bytes:
     """The next edition as a subscriber would get it (HTML, text or .eml); writes nothing."""
-    plan = _next_plan(ctx)
-    if not plan.posts:
-        raise PublisherError("no new posts since the last edition: there is nothing to preview")
-    composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
-    from publisher.models import audience_key
-
-    template = composer.template_for(audience_key(categories))
-    if template is None:
-        raise PublisherError(f"no new posts in the categories {', '.join(categories)}")
+    composer, template = _planned_copy(ctx, categories)
     data = composer.personal(template, 0, "preview@example.com", "")
     if fmt == "eml":
         return data
@@ -121,15 +142,11 @@ def preview_digest(ctx: Context, fmt: Format, categories: tuple[str, ...] = ()) 
 
 def send_test(ctx: Context, to: str) -> str:
     """Send the next edition to ``to`` only, through the same code and headers as a real send."""
-    plan = _next_plan(ctx)
-    if not plan.posts:
-        raise PublisherError("no new posts since the last edition: there is nothing to send")
-    composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
-    item = OutboxItem(id=0, edition_id=0, subscriber_id=0, email=to, name="")
-    sender, data = composer.compose(item)
+    composer, template = _planned_copy(ctx, ())
+    data = composer.personal(template, 0, to, "")
     transport = make_transport(ctx, ctx.var / "outbox" / "test")
     try:
-        return transport.send(sender, to, data)
+        return transport.send(template.sender, to, data)
     finally:
         transport.close()
 
@@ -148,7 +165,6 @@ def send_digest(
     engine = ctx.engine
     edition = edition_store.unfinished_edition(engine)
     created = False
-    rendered: Composer | None = None
     if edition is None:
         plan = _next_plan(ctx)
         if not plan.posts:
@@ -167,27 +183,7 @@ def send_digest(
                 audiences=audiences,
                 plan=plan,
             )
-        composer = Composer(ctx, plan.number, plan.cutoff_to, plan.cutoff_to, plan.posts)
-        wanted = [
-            key
-            for key, _ in edition_store.active_audiences(engine)
-            if composer.template_for(key) is not None
-        ]
-        edition = edition_store.create_edition(
-            engine,
-            cutoff_from=plan.cutoff_from,
-            cutoff_to=plan.cutoff_to,
-            subject=composer.subject,
-            post_ids=tuple(p.id for p in plan.posts),
-            audiences=wanted,
-            now=ctx.clock(),
-            after=plan.after,
-        )
-        # Another send (an editor, the scheduler) may have created it first: then deliver that one.
-        created = edition.cutoff_to == plan.cutoff_to
-        if created and edition.number == plan.number:
-            # What was rendered to plan it, dated as a resumed send would date it.
-            rendered = composer.dated(edition.created_at)
+        edition, created = _create(ctx, plan)
     elif dry_run:
         counts = edition_store.edition_counts(engine, edition.id)
         return SendReport(
@@ -198,7 +194,29 @@ def send_digest(
             counts,
             dry_run=True,
         )
-    return _deliver(ctx, edition, created, on_progress, should_stop, rendered)
+    return _deliver(ctx, edition, created, on_progress, should_stop)
+
+
+def _create(ctx: Context, plan: EditionPlan) -> tuple[Edition, bool]:
+    """Render every audience's message and store them with the new edition, in one transaction.
+
+    Another send (an editor, the scheduler) may have created an edition first:
+    then that one is returned, to be delivered from what it stored.
+    """
+    created_at = ctx.clock()
+    draft = _draft(ctx, plan, created_at)
+    keys = [key for key, _ in edition_store.active_audiences(ctx.engine)]
+    edition = edition_store.create_edition(
+        ctx.engine,
+        cutoff_from=plan.cutoff_from,
+        cutoff_to=plan.cutoff_to,
+        subject=draft.subject,
+        post_ids=tuple(p.id for p in plan.posts),
+        messages=draft.messages(keys),
+        now=created_at,
+        after=plan.after,
+    )
+    return edition, edition.cutoff_to == plan.cutoff_to
 
 
 def resume_digest(ctx: Context, should_stop: Callable[[], bool] | None = None) -> SendReport:
@@ -215,12 +233,11 @@ def _deliver(
     created: bool,
     on_progress: Callable[[Tally, dict[str, int]], None] | None,
     should_stop: Callable[[], bool] | None,
-    composer: Composer | None = None,
 ) -> SendReport:
     digest = ctx.config.digest
     queue = OutboxStore(ctx.engine, _worker_id(), bounce_limit=digest.bounce_limit)
     queue.release_dead_claims(edition.id, socket.gethostname())
-    composer = composer or _composer(ctx, edition)
+    composer = _composer(ctx, edition)
     transport = make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
     policy = Policy(
         batch_size=digest.batch_size,
@@ -238,9 +255,12 @@ def _deliver(
         tally = drain(
             queue, transport, composer.compose, edition.id, policy, ctx.clock, progress, should_stop
         )
-    except SendPaused:
-        # Shown as paused until the next run resumes it; nothing claimed is left behind.
-        edition_store.set_edition_state(ctx.engine, edition.id, "paused")
+    except SendPaused as exc:
+        # Shown as paused, with why, until a run resumes it; nothing claimed is left behind.
+        later = ctx.clock() + timedelta(minutes=ctx.config.run.paused_retry_minutes)
+        edition_store.set_edition_state(
+            ctx.engine, edition.id, "paused", reason=exc.reason, reply=exc.reply, resume_at=later
+        )
         raise
     counts = queue.counts(edition.id)
     retry_at = queue.next_attempt_at(edition.id)

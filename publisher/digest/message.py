@@ -35,6 +35,8 @@ from email import policy as email_policy
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from publisher.config import Settings
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
 from publisher.models import DotSafe
@@ -58,6 +60,7 @@ _MAX_NAME = 200
 # 45 bytes → 60 base64 characters: "=?utf-8?b?…?=" is 72, under RFC 2047's 75.
 _WORD_BYTES = 45
 _HEADER_POLICY = email_policy.SMTP
+_FORMAT = 1  # of MessageTemplate.to_bytes
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,28 @@ class MessageTemplate:
     boundary: str
     sender: str
     """The bare ``From`` address, for the SMTP envelope."""
+
+    def to_bytes(self) -> bytes:
+        """The template as bytes to store with its edition (see :meth:`from_bytes`)."""
+        return msgspec.msgpack.encode((_FORMAT, self.parts, self.slots, self.boundary, self.sender))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MessageTemplate:
+        """A template stored by :meth:`to_bytes`; ValueError if these are not such bytes.
+
+        >>> t = MessageTemplate((b"To: ", b"\\r\\n"), ("to",), "=_b", "news@x.org")
+        >>> MessageTemplate.from_bytes(t.to_bytes()) == t
+        True
+        """
+        try:
+            fmt, parts, slots, boundary, sender = msgspec.msgpack.decode(
+                data, type=tuple[int, tuple[bytes, ...], tuple[str, ...], str, str]
+            )
+        except (msgspec.DecodeError, ValueError) as exc:
+            raise ValueError(f"not a stored message template: {exc}") from exc
+        if fmt != _FORMAT or len(parts) != len(slots) + 1:
+            raise ValueError(f"not a stored message template (format {fmt})")
+        return cls(parts, slots, boundary, sender)
 
 
 def build_template(

@@ -4,7 +4,9 @@ An edition and one outbox row per active subscriber are created in one
 transaction, and the subscribers are copied by the database
 (``INSERT INTO outbox ... SELECT ... FROM subscribers``), never loaded into
 Python. The audience is fixed at that moment: who subscribes later waits for
-the next edition. Creating is idempotent per ``cutoff_to``; the UNIQUE
+the next edition. The same transaction stores each audience's finished
+message (``edition_messages``), so that delivering it later needs nothing but
+the database. Creating is idempotent per ``cutoff_to``; the UNIQUE
 constraints on ``number`` and ``cutoff_to`` make two concurrent calls end with
 one edition.
 
@@ -16,7 +18,7 @@ one edition.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +27,14 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import PublisherError
 from publisher.models import Edition, EditionState
-from publisher.store.schema import EDITION_STATES, OUTBOX_STATES, editions, outbox, subscribers
+from publisher.store.schema import (
+    EDITION_STATES,
+    OUTBOX_STATES,
+    edition_messages,
+    editions,
+    outbox,
+    subscribers,
+)
 
 __all__ = [
     "active_audiences",
@@ -37,11 +46,14 @@ __all__ = [
     "last_cutoff",
     "latest_edition",
     "list_editions",
+    "message_templates",
     "set_edition_state",
     "unfinished_edition",
 ]
 
 _ATTEMPTS = 5  # concurrent creators retry after losing the race for a number
+REASON_LIMIT = 1000
+"""Characters of a pause's reason and reply kept."""
 
 
 def edition_from_row(row: Row[Any]) -> Edition:
@@ -56,6 +68,9 @@ def edition_from_row(row: Row[Any]) -> Edition:
         created_at=m["created_at"],
         state=m["state"],
         post_ids=tuple(m["post_ids"]),
+        paused_reason=m["paused_reason"],
+        paused_reply=m["paused_reply"],
+        resume_at=m["resume_at"],
     )
 
 
@@ -82,11 +97,15 @@ def create_edition(
     now: datetime,
     audiences: Sequence[str] | None = None,
     after: datetime | _Unset | None = _UNSET,
+    messages: Mapping[str, tuple[bytes, int]] | None = None,
 ) -> Edition:
     """The edition for ``cutoff_to``, created with its outbox rows if it does not exist.
 
-    ``audiences`` limits the rows to active subscribers with these audience
-    keys (those the edition has posts for); None means every active subscriber.
+    ``messages`` maps each audience key the edition has posts for to its
+    finished message and how many posts it shows; they are stored with the
+    edition, and only active subscribers of those audiences get a row.
+    Without ``messages``, ``audiences`` limits the rows the same way (None:
+    every active subscriber).
     ``after`` is the previous cutoff the caller planned from: if another
     process created an edition since, that newest edition is returned instead
     of a second one covering the same posts.
@@ -111,6 +130,9 @@ def create_edition(
                 edition_id = _insert_edition(
                     conn, number, cutoff_from, cutoff_to, subject, post_ids, now
                 )
+                if messages is not None:
+                    _store_messages(conn, edition_id, messages)
+                    audiences = list(messages)
                 _fill_outbox(conn, edition_id, audiences)
                 created = _one(conn, select(editions).where(editions.c.id == edition_id))
                 assert created is not None
@@ -171,14 +193,40 @@ def edition_counts(engine: Engine, edition_id: int) -> dict[str, int]:
     return counts
 
 
-def set_edition_state(engine: Engine, edition_id: int, state: EditionState) -> None:
-    """Mark an edition sending, paused or finished."""
+def message_templates(engine: Engine, edition_id: int) -> dict[str, bytes]:
+    """The finished message of each audience of an edition, as stored when it was created.
+
+    Empty for an edition created before messages were stored (revision 0004).
+    """
+    query = select(edition_messages.c.audience, edition_messages.c.message).where(
+        edition_messages.c.edition_id == edition_id
+    )
+    with engine.connect() as conn:
+        return {audience: bytes(message) for audience, message in conn.execute(query)}
+
+
+def set_edition_state(
+    engine: Engine,
+    edition_id: int,
+    state: EditionState,
+    *,
+    reason: str = "",
+    reply: str = "",
+    resume_at: datetime | None = None,
+) -> None:
+    """Mark an edition sending, paused (why, the server's reply, when to try again) or finished."""
     if state not in EDITION_STATES:
         raise ValueError(f"unknown edition state {state!r}")
+    if state != "paused":
+        reason, reply, resume_at = "", "", None
+    values = {
+        "state": state,
+        "paused_reason": reason[:REASON_LIMIT],
+        "paused_reply": reply[:REASON_LIMIT],
+        "resume_at": resume_at,
+    }
     with engine.begin() as conn:
-        result = conn.execute(
-            update(editions).where(editions.c.id == edition_id).values(state=state)
-        )
+        result = conn.execute(update(editions).where(editions.c.id == edition_id).values(**values))
     if result.rowcount == 0:
         raise PublisherError(f"there is no edition #{edition_id}")
 
@@ -231,6 +279,19 @@ def _insert_edition(
     )
     edition_id: int = conn.execute(insert).scalar_one()
     return edition_id
+
+
+def _store_messages(
+    conn: Connection, edition_id: int, messages: Mapping[str, tuple[bytes, int]]
+) -> None:
+    if messages:
+        conn.execute(
+            edition_messages.insert(),
+            [
+                {"edition_id": edition_id, "audience": key, "message": data, "posts": posts}
+                for key, (data, posts) in messages.items()
+            ],
+        )
 
 
 def _fill_outbox(conn: Connection, edition_id: int, audiences: Sequence[str] | None) -> None:

@@ -6,7 +6,7 @@ datetimes on every backend; lists of strings are stored as JSON text
 compares the two.
 
 >>> sorted(metadata.tables)
-['apscheduler_jobs', 'editions', 'outbox', 'runner_lock', 'subscribers']
+['apscheduler_jobs', 'edition_messages', 'editions', 'outbox', 'runner_lock', 'subscribers']
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     Text,
     Unicode,
@@ -40,6 +41,7 @@ __all__ = [
     "JSONList",
     "UTCDateTime",
     "apscheduler_jobs",
+    "edition_messages",
     "editions",
     "metadata",
     "outbox",
@@ -148,10 +150,26 @@ editions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("state", Text, nullable=False, server_default="sending"),
     Column("post_ids", JSONList, nullable=False, server_default="[]"),
+    # Why a paused send stopped, the server's last reply, when it is tried again.
+    Column("paused_reason", Text, nullable=False, server_default=""),
+    Column("paused_reply", Text, nullable=False, server_default=""),
+    Column("resume_at", UTCDateTime),
     # Both are unique so that two processes preparing the same edition make one.
     UniqueConstraint("number"),
     UniqueConstraint("cutoff_to"),
     CheckConstraint(_one_of("state", EDITION_STATES), name="state"),
+)
+
+# Each audience's finished message (MIME bytes with the per-subscriber holes), frozen
+# when the edition is created: sending never reads the posts again.
+edition_messages = Table(
+    "edition_messages",
+    metadata,
+    Column("edition_id", Integer, ForeignKey("editions.id", ondelete="CASCADE"), nullable=False),
+    Column("audience", Text, nullable=False),
+    Column("message", LargeBinary, nullable=False),
+    Column("posts", Integer, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("edition_id", "audience"),
 )
 
 outbox = Table(
