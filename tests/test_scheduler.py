@@ -142,7 +142,7 @@ def test_publisher_run_rebuilds_when_posts_change_and_stops_on_sigterm(
     try:
         assert _wait_for(lambda: "First post" in _atom(atom)), "no feed"
         second = subprocess.run(
-            [*_command(), "run", "--site", "site", "--output", "out"],
+            [*_command(), "run", "--site", "site", "--output", "out", "--no-wait"],
             cwd=site.parent,
             env=env,
             capture_output=True,

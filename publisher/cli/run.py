@@ -29,7 +29,14 @@ __all__ = ["run", "schedule"]
     show_default=True,
     help="Folder the feeds are written under (feeds/ inside it).",
 )
-def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path) -> None:
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="If another runner holds the database, exit with status 1 instead of standing by.",
+)
+def run(
+    site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path, no_wait: bool
+) -> None:
     """Keep the feeds fresh and send the weekly digest on time, until stopped.
 
     Rebuilds the feeds when a post file is added, changed or removed, when a
@@ -37,8 +44,11 @@ def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_d
     digest on [digest] schedule in the site's timezone (a send missed while
     the machine was down goes out once on start, within misfire_grace_hours),
     and retries deliveries when their backoff ends. Logs one line per job run.
-    One runner per database: a second one refuses to start. SIGTERM or Ctrl-C
-    stops it cleanly.
+
+    One runner per database: a second one stands by (it logs who holds the
+    lock and runs no job) and takes over within about [run] lock_seconds once
+    that runner stops or dies; --no-wait makes it refuse instead. SIGTERM or
+    Ctrl-C stops it cleanly, standing by or not.
 
     Example:
 
@@ -58,7 +68,7 @@ def run(site_dir: Path, config_file: Path | None, now_text: str | None, output_d
     try:
         _ = ctx.engine  # a bad database setting stops here, with its message
         click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
-        runner.run_forever()
+        runner.run_forever(wait=not no_wait)
     finally:
         ctx.close()
     click.echo("publisher run: stopped", err=True)
