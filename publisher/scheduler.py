@@ -46,6 +46,7 @@ from publisher.app import running
 from publisher.app.context import Context
 from publisher.app.reloading import SettingsChange, reload_settings, settings_stamp
 from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
+from publisher.errors import PublisherError, RunnerBusy
 
 __all__ = ["Runner", "run_job"]
 
@@ -266,8 +267,16 @@ class Runner:
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
 
 
-def _standing_by(holder: str) -> None:
-    log.info("run: standing by: the lock is held by %s; taking over when it stops", holder)
+_TAKING_OVER = "taking over when it stops"
+
+
+def _standing_by(reason: PublisherError) -> None:
+    if isinstance(reason, RunnerBusy):
+        log.info(
+            "run: standing by: the lock is held by %s; taking over when it stops", reason.owner
+        )
+    else:
+        log.warning("run: standing by: %s; trying again", reason)
 
 
 def _log(outcome: running.RunOutcome) -> None:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from publisher.errors import RunnerBusy
+from publisher.errors import PublisherError, RunnerBusy, StoreError
+from publisher.store import open_engine
 from publisher.store.lock import (
     RunnerLock,
     acquire_runner_lock,
@@ -40,6 +41,10 @@ def _ended_pid() -> int:
     return child.pid
 
 
+def _why(reason: PublisherError) -> str:
+    return reason.owner if isinstance(reason, RunnerBusy) else str(reason)
+
+
 def _ticking(start: datetime, step: timedelta) -> Callable[[], datetime]:
     """A clock that moves on by ``step`` at every reading."""
     ticks = iter(range(100))
@@ -58,10 +63,11 @@ class _Waiter:
         self.thread.start()
 
     def _wait(self, db: Engine, owner: str, poll: float) -> None:
-        self.result = wait_for_runner_lock(db, owner, TTL, self.stop, poll=poll, on_busy=self._on)
+        self.result = wait_for_runner_lock(db, owner, TTL, self.stop, poll=poll, on_wait=self._on)
 
-    def _on(self, busy: RunnerBusy) -> None:
-        self.busy.append(busy.owner)
+    def _on(self, reason: PublisherError) -> None:
+        assert isinstance(reason, RunnerBusy), reason
+        self.busy.append(reason.owner)
         self.seen_busy.set()
 
     def join(self) -> RunnerLock | None:
@@ -157,7 +163,7 @@ def test_a_waiting_acquire_takes_over_once_the_lock_expires(db: Engine) -> None:
         TTL,
         threading.Event(),
         poll=0,
-        on_busy=lambda b: busy.append(b.owner),
+        on_wait=lambda reason: busy.append(_why(reason)),
         clock=_ticking(NOW, timedelta(seconds=7)),
     )
     assert taken is not None and taken.taken_from == "host:1:a"
@@ -174,11 +180,11 @@ def test_a_waiting_acquire_takes_over_at_once_from_an_ended_process_here(db: Eng
     busy: list[str] = []
     stop = threading.Event()  # set if it stands by, which it must not
 
-    def on_busy(b: RunnerBusy) -> None:
-        busy.append(b.owner)
+    def on_wait(reason: PublisherError) -> None:
+        busy.append(_why(reason))
         stop.set()
 
-    taken = wait_for_runner_lock(db, "host:2:b", TTL, stop, poll=60, on_busy=on_busy)
+    taken = wait_for_runner_lock(db, "host:2:b", TTL, stop, poll=60, on_wait=on_wait)
     assert busy == []  # no waiting for the expiry
     assert taken is not None and taken.taken_from == gone
     taken.release()
@@ -231,3 +237,21 @@ def test_a_stop_event_ends_the_wait(db: Engine, waiters: list[_Waiter]) -> None:
         holder.release()
     assert wait_for_runner_lock(db, "host:2:b", TTL, waiter.stop, poll=0) is None  # already set
     assert runner_lock_holder(db) is None
+
+
+def test_a_standby_outlives_a_database_that_does_not_answer() -> None:
+    engine = open_engine("postgresql://postgres@127.0.0.1:1/none")  # nothing listens there
+    reasons: list[PublisherError] = []
+    stop = threading.Event()
+
+    def on_wait(reason: PublisherError) -> None:
+        reasons.append(reason)
+        stop.set()
+
+    try:
+        assert wait_for_runner_lock(engine, "host:2:b", TTL, stop, poll=0, on_wait=on_wait) is None
+    finally:
+        engine.dispose()
+    assert len(reasons) == 1 and isinstance(reasons[0], StoreError)
+    assert str(reasons[0]).startswith("database 127.0.0.1:1/none: ")
+    assert "postgres@" not in str(reasons[0])

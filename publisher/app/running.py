@@ -181,13 +181,15 @@ def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:
 def stand_by_for_runner_lock(
     ctx: Context,
     stop: threading.Event,
-    on_busy: Callable[[str], object],
+    on_wait: Callable[[PublisherError], object],
     owner: str | None = None,
 ) -> HeldLock | None:
     """Wait for the one-runner lock while another runner holds it; None once ``stop`` is set.
 
     Tries again every third of ``[run] lock_seconds`` (at most every
-    :data:`STANDBY_POLL_SECONDS`); ``on_busy`` is told each holder's id once.
+    :data:`STANDBY_POLL_SECONDS`); ``on_wait`` is told why it waits whenever
+    that changes: :class:`~publisher.errors.RunnerBusy` naming each new holder,
+    or a :class:`~publisher.errors.StoreError` while the database does not answer.
     The lock returned says whom it was taken over from (``taken_from``).
     """
     from publisher.store.lock import wait_for_runner_lock
@@ -199,7 +201,7 @@ def stand_by_for_runner_lock(
         ttl,
         stop,
         poll=min(ttl.total_seconds() / 3, STANDBY_POLL_SECONDS),
-        on_busy=lambda busy: on_busy(busy.owner),
+        on_wait=on_wait,
     )
 
 

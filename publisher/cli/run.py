@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from pathlib import Path
 
 import click
@@ -64,7 +65,7 @@ def run(
     ctx = Context(site_dir=site_dir, config_file=config_file)
     runner = Runner(ctx, output_dir)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: runner.stop.set())
+        signal.signal(signum, lambda *_: _set_soon(runner.stop))
     try:
         _ = ctx.engine  # a bad database setting stops here, with its message
         click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
@@ -72,6 +73,15 @@ def run(
     finally:
         ctx.close()
     click.echo("publisher run: stopped", err=True)
+
+
+def _set_soon(event: threading.Event) -> None:
+    """Set ``event`` from a signal handler, in a thread of its own.
+
+    The signal may arrive while the main thread holds the event's internal lock
+    (it waits on the event while standing by): setting it there would deadlock.
+    """
+    threading.Thread(target=event.set, daemon=True).start()
 
 
 @click.command()

@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from publisher.errors import RunnerBusy
+from publisher.errors import PublisherError, RunnerBusy, StoreError
 from publisher.store.processes import ended_here
 from publisher.store.schema import runner_lock
 
@@ -134,30 +134,53 @@ def wait_for_runner_lock(
     stop: threading.Event,
     *,
     poll: float,
-    on_busy: Callable[[RunnerBusy], object] | None = None,
+    on_wait: Callable[[PublisherError], object] | None = None,
     clock: Callable[[], datetime] = _utc_now,
 ) -> RunnerLock | None:
     """Take the lock as soon as it is free, trying every ``poll`` seconds; None if stopped.
 
-    ``on_busy`` hears of each holder once, when it is first found holding the
-    lock; the lock returned names the last one seen as ``taken_from``.
+    ``on_wait`` hears why it waits whenever that changes: :class:`RunnerBusy`
+    for each new holder, :class:`StoreError` when the database does not answer
+    (it keeps trying: a standby outlives a database restart). The lock returned
+    names the last holder seen as ``taken_from``.
     """
     seen: str | None = None
+    told: str | None = None
     while not stop.is_set():
-        try:
-            lock = acquire_runner_lock(engine, owner, ttl, now=clock())
-        except RunnerBusy as busy:
-            if busy.owner != seen and on_busy is not None:
-                on_busy(busy)
-            seen = busy.owner
-            stop.wait(poll)
-            continue
-        if stop.is_set():  # stopped while taking it: start nothing
-            lock.release()
-            return None
-        lock.taken_from = lock.taken_from or seen
-        return lock
+        attempt = _attempt(engine, owner, ttl, clock())
+        if isinstance(attempt, RunnerLock):
+            if stop.is_set():  # stopped while taking it: start nothing
+                attempt.release()
+                return None
+            attempt.taken_from = attempt.taken_from or seen
+            return attempt
+        if isinstance(attempt, RunnerBusy):
+            seen = attempt.owner
+        reason = seen if isinstance(attempt, RunnerBusy) else str(attempt)
+        if reason != told and on_wait is not None:
+            on_wait(attempt)
+        told = reason
+        stop.wait(poll)
     return None
+
+
+def _attempt(
+    engine: Engine, owner: str, ttl: timedelta, now: datetime
+) -> RunnerLock | RunnerBusy | StoreError:
+    try:
+        return acquire_runner_lock(engine, owner, ttl, now=now)
+    except RunnerBusy as busy:
+        return busy
+    except OperationalError as exc:  # unreachable, restarting, locked past the busy timeout
+        return StoreError(_database_name(engine), str(exc.orig).strip().splitlines()[0])
+
+
+def _database_name(engine: Engine) -> str:
+    """``host:port/name`` or the SQLite file: no user, no password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return f"{url.host}:{url.port or 5432}/{url.database}"
 
 
 def runner_lock_holder(engine: Engine, now: datetime | None = None) -> str | None:
