@@ -1,7 +1,9 @@
 """``publisher run``'s engine: APScheduler and a file watcher, calling the app's use cases.
 
 An edge, like the CLI and the web pages: it decides nothing and holds no SQL.
-It takes the one-runner lock, then keeps these jobs:
+It takes the one-runner lock (or, as a hot standby, waits for it running no
+job, and takes over when the runner holding it stops or dies), then keeps
+these jobs:
 
 ========== ================================== ===========================================
 job        when                               calls
@@ -15,7 +17,7 @@ digest     ``[digest] schedule`` (site tz),    :func:`~publisher.app.running.sen
            missed while down is caught up
 retry      when the first delivery waiting     :func:`~publisher.app.running.retry_deliveries`
            for its backoff may go again
-heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew``
+heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew`` (real clock)
 settings   every 5 s: ``_config.yml`` or        :func:`~publisher.app.reloading.reload_settings`,
            ``publisher.toml`` changed           then the jobs are replanned and the feeds rebuilt
 ========== ================================== ===========================================
@@ -44,6 +46,7 @@ from publisher.app import running
 from publisher.app.context import Context
 from publisher.app.reloading import SettingsChange, reload_settings, settings_stamp
 from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
+from publisher.errors import PublisherError, RunnerBusy
 
 __all__ = ["Runner", "run_job"]
 
@@ -128,11 +131,19 @@ class Runner:
             self.refresh()
         return change
 
-    def start(self) -> None:
-        """Take the lock, then start the scheduler with every job planned."""
+    def start(self, wait: bool = False) -> bool:
+        """Take the lock, then start the scheduler with every job planned.
+
+        While another runner holds the lock this raises
+        :class:`~publisher.errors.RunnerBusy`, or with ``wait`` stands by (no
+        job runs) and takes over when that runner stops or dies; False if
+        ``stop`` was set first (nothing was started).
+        """
         global _runner
         settings = self.ctx.config
-        self.lock = running.hold_runner_lock(self.ctx)
+        self.lock = self._take_lock(wait)
+        if self.lock is None:
+            return False
         _runner = self
         self.scheduler = BackgroundScheduler(
             timezone=settings.site.tz,
@@ -145,6 +156,16 @@ class Runner:
         self._add("settings", "interval", "memory", seconds=SETTINGS_POLL_SECONDS)
         self._at("retry", "retry", self.ctx.clock(), "default")  # an edition left unfinished
         self.scheduler.resume()
+        return True
+
+    def _take_lock(self, wait: bool) -> running.HeldLock | None:
+        if wait:
+            lock = running.stand_by_for_runner_lock(self.ctx, self.stop, _standing_by)
+        else:
+            lock = running.hold_runner_lock(self.ctx)
+        if lock is not None and lock.taken_from:
+            log.info("run: took over the lock from %s", lock.taken_from)
+        return lock
 
     def _plan_timers(self) -> None:
         run = self.ctx.config.run
@@ -198,7 +219,7 @@ class Runner:
         )
 
     def _heartbeat(self) -> None:
-        if self.lock is not None and not self.lock.renew(self.ctx.clock()):
+        if self.lock is not None and not self.lock.renew():  # the real clock, never --now
             log.error("run: another runner took over the lock; stopping")
             self.stop.set()
 
@@ -232,18 +253,30 @@ class Runner:
         if _runner is self:
             _runner = None
 
-    def run_forever(self) -> None:
-        """Start, build once, watch the posts until stopped, shut down."""
-        self.start()
+    def run_forever(self, wait: bool = False) -> None:
+        """Start (standing by first with ``wait``), build once, watch the posts until stopped."""
         try:
-            self.refresh()
-            self.watch()
+            if self.start(wait):
+                self.refresh()
+                self.watch()
         finally:
             self.shutdown()
 
     def next_runs(self) -> dict[str, datetime | None]:
         """Each planned job's next run time (for tests and logs)."""
         return {job.id: job.next_run_time for job in self.scheduler.get_jobs()}
+
+
+_TAKING_OVER = "taking over when it stops"
+
+
+def _standing_by(reason: PublisherError) -> None:
+    if isinstance(reason, RunnerBusy):
+        log.info(
+            "run: standing by: the lock is held by %s; taking over when it stops", reason.owner
+        )
+    else:
+        log.warning("run: standing by: %s; trying again", reason)
 
 
 def _log(outcome: running.RunOutcome) -> None:

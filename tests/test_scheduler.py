@@ -18,6 +18,7 @@ from publisher.app.context import Context
 from publisher.app.running import runner_job_store
 from publisher.app.schedule import digest_trigger
 from publisher.app.sending import digest_status
+from publisher.errors import RunnerBusy
 from publisher.scheduler import Runner, run_job
 from publisher.store import add_subscriber
 
@@ -105,6 +106,24 @@ def test_a_second_runner_on_the_same_database_refuses(site: Path) -> None:
         first.ctx.close()
 
 
+def test_the_runner_lock_follows_the_real_clock_never_now(site: Path) -> None:
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)  # a lock stamped with this expired long ago
+    first = Runner(Context(site_dir=site, environ=dict(ENV), now=long_ago), site.parent / "out")
+    first.start()
+    try:
+        second = Runner(Context(site_dir=site, environ=dict(ENV)), site.parent / "out")
+        with pytest.raises(RunnerBusy):
+            second.start()
+        first.run("heartbeat")
+        assert not first.stop.is_set()
+        with pytest.raises(RunnerBusy):
+            second.start()
+        second.ctx.close()
+    finally:
+        first.shutdown()
+        first.ctx.close()
+
+
 def _command() -> list[str]:
     return [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "publisher"]
 
@@ -142,7 +161,7 @@ def test_publisher_run_rebuilds_when_posts_change_and_stops_on_sigterm(
     try:
         assert _wait_for(lambda: "First post" in _atom(atom)), "no feed"
         second = subprocess.run(
-            [*_command(), "run", "--site", "site", "--output", "out"],
+            [*_command(), "run", "--site", "site", "--output", "out", "--no-wait"],
             cwd=site.parent,
             env=env,
             capture_output=True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -40,9 +41,12 @@ __all__ = [
     "runner_job_store",
     "schedule_overview",
     "send_scheduled_digest",
+    "stand_by_for_runner_lock",
 ]
 
 _SHOWN_PROBLEMS = 3
+STANDBY_POLL_SECONDS = 3.0
+"""A standby tries for the runner lock at least this often."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,10 @@ class RunOutcome:
 class HeldLock(Protocol):
     """The one-runner lock as the runner uses it (``publisher.store.lock.RunnerLock``)."""
 
-    def renew(self, now: datetime) -> bool: ...
+    taken_from: str | None
+    """The runner it was taken over from, if any."""
+
+    def renew(self, now: datetime | None = None) -> bool: ...
 
     def release(self) -> None: ...
 
@@ -163,11 +170,39 @@ def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:
     """Take the one-runner-per-database lock (raises :class:`~publisher.errors.RunnerBusy`).
 
     Renew it every third of ``[run] lock_seconds``; release it on the way out.
+    Its expiry follows the real clock, never ``ctx.now``.
     """
     from publisher.store.lock import acquire_runner_lock
 
     ttl = timedelta(seconds=ctx.config.run.lock_seconds)
-    return acquire_runner_lock(ctx.engine, owner or runner_id(), ctx.clock(), ttl)
+    return acquire_runner_lock(ctx.engine, owner or runner_id(), ttl)
+
+
+def stand_by_for_runner_lock(
+    ctx: Context,
+    stop: threading.Event,
+    on_wait: Callable[[PublisherError], object],
+    owner: str | None = None,
+) -> HeldLock | None:
+    """Wait for the one-runner lock while another runner holds it; None once ``stop`` is set.
+
+    Tries again every third of ``[run] lock_seconds`` (at most every
+    :data:`STANDBY_POLL_SECONDS`); ``on_wait`` is told why it waits whenever
+    that changes: :class:`~publisher.errors.RunnerBusy` naming each new holder,
+    or a :class:`~publisher.errors.StoreError` while the database does not answer.
+    The lock returned says whom it was taken over from (``taken_from``).
+    """
+    from publisher.store.lock import wait_for_runner_lock
+
+    ttl = timedelta(seconds=ctx.config.run.lock_seconds)
+    return wait_for_runner_lock(
+        ctx.engine,
+        owner or runner_id(),
+        ttl,
+        stop,
+        poll=min(ttl.total_seconds() / 3, STANDBY_POLL_SECONDS),
+        on_wait=on_wait,
+    )
 
 
 def runner_job_store(ctx: Context) -> Any:

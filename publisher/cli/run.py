@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from pathlib import Path
 
 import click
@@ -30,8 +31,17 @@ __all__ = ["run", "schedule"]
     help="Folder the feeds are written under (feeds/ inside it); relative to the site"
     " [default: [paths] output, else the site folder].",
 )
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="If another runner holds the database, exit with status 1 instead of standing by.",
+)
 def run(
-    site_dir: Path, config_file: Path | None, now_text: str | None, output_dir: Path | None
+    site_dir: Path,
+    config_file: Path | None,
+    now_text: str | None,
+    output_dir: Path | None,
+    no_wait: bool,
 ) -> None:
     """Keep the feeds fresh and send the weekly digest on time, until stopped.
 
@@ -40,8 +50,11 @@ def run(
     digest on [digest] schedule in the site's timezone (a send missed while
     the machine was down goes out once on start, within misfire_grace_hours),
     and retries deliveries when their backoff ends. Logs one line per job run.
-    One runner per database: a second one refuses to start. SIGTERM or Ctrl-C
-    stops it cleanly.
+
+    One runner per database: a second one stands by (it logs who holds the
+    lock and runs no job) and takes over within about [run] lock_seconds once
+    that runner stops or dies; --no-wait makes it refuse instead. SIGTERM or
+    Ctrl-C stops it cleanly, standing by or not.
 
     Example:
 
@@ -58,14 +71,23 @@ def run(
     output_dir = resolve_output(ctx.config, site_dir, output_dir)
     runner = Runner(ctx, output_dir)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: runner.stop.set())
+        signal.signal(signum, lambda *_: _set_soon(runner.stop))
     try:
         _ = ctx.engine  # a bad database setting stops here, with its message
         click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
-        runner.run_forever()
+        runner.run_forever(wait=not no_wait)
     finally:
         ctx.close()
     click.echo("publisher run: stopped", err=True)
+
+
+def _set_soon(event: threading.Event) -> None:
+    """Set ``event`` from a signal handler, in a thread of its own.
+
+    The signal may arrive while the main thread holds the event's internal lock
+    (it waits on the event while standing by): setting it there would deadlock.
+    """
+    threading.Thread(target=event.set, daemon=True).start()
 
 
 @click.command()

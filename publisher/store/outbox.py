@@ -18,7 +18,6 @@ Satisfies ``publisher.delivery.worker.Queue`` without importing it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, bindparam, func, 
 from publisher.models import OutboxItem, Outcome
 from publisher.store.editions import edition_counts
 from publisher.store.engine import execute_many
+from publisher.store.processes import process_alive as _process_alive
 from publisher.store.rules import add_bounce
 from publisher.store.schema import outbox
 
@@ -267,20 +267,6 @@ class OutboxStore:
         )
         with self.engine.connect() as conn:
             return [item_from_row(row) for row in conn.execute(query)]
-
-
-def _process_alive(rest: str) -> bool:
-    """Whether the process named by ``pid:...`` may still run (unknown counts as running)."""
-    pid = rest.partition(":")[0]
-    if not pid.isdigit():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # PermissionError: it exists, under another user
-        return True
-    return True
 
 
 def _params(outcome: Outcome) -> dict[str, Any]:
