@@ -1,6 +1,7 @@
 """Delivery: send any ``EmailMessage`` bytes through a Transport, draining a queue."""
 
-from publisher.delivery.transport import FileTransport, MemoryTransport, SmtpTransport, Transport
+from publisher.delivery.smtp import SmtpTransport
+from publisher.delivery.transport import FileTransport, MemoryTransport, RelayFault, Transport
 from publisher.delivery.worker import Policy, Queue, Tally, drain
 
 __all__ = [
@@ -8,6 +9,7 @@ __all__ = [
     "MemoryTransport",
     "Policy",
     "Queue",
+    "RelayFault",
     "SmtpTransport",
     "Tally",
     "Transport",
