@@ -50,6 +50,8 @@ class RecordingHandler:
     """Offer PIPELINING (RFC 2920) in the EHLO reply."""
     smtputf8: bool = True
     """Offer SMTPUTF8 (RFC 6531), as aiosmtpd does by default."""
+    require_auth: bool = False
+    """Refuse MAIL FROM before a successful AUTH (``530 5.7.0 Authentication required``)."""
     mail_reply: str = ""
     """When set, the reply to every MAIL FROM, e.g. ``"530 5.7.0 Authentication required"``."""
     drop_at: set[int] = field(default_factory=set)
@@ -86,6 +88,8 @@ class RecordingHandler:
             self.mails += 1
         if self.mail_reply:
             return self.mail_reply
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
         if self.per_connection and getattr(session, "carried", 0) >= self.per_connection:
             await server.push("421 4.7.0 too many messages on this connection, closing")
             server.transport.close()
@@ -162,7 +166,8 @@ def running_smtp(
     """aiosmtpd on 127.0.0.1; ``tls``: STARTTLS (required), or implicit TLS with ``implicit_tls``.
 
     ``accounts``: AUTH offered (over TLS only, when STARTTLS is offered) and required
-    before MAIL FROM (``530 5.7.0 Authentication required`` otherwise).
+    before MAIL FROM (``530 5.7.0 Authentication required`` otherwise; sets
+    ``handler.require_auth``).
     """
     options: dict[str, Any] = {}
     if tls is not None and implicit_tls:
@@ -170,10 +175,10 @@ def running_smtp(
     elif tls is not None:
         options.update(tls_context=tls, require_starttls=True)
     if accounts is not None:
-        # aiosmtpd counts only STARTTLS as TLS: over implicit TLS it must not insist.
-        options.update(
-            authenticator=accounts, auth_required=True, auth_require_tls=not implicit_tls
-        )
+        # aiosmtpd counts only STARTTLS as TLS: over implicit TLS it must not insist. Its
+        # auth_required would then warn, so the handler refuses MAIL FROM before AUTH.
+        options.update(authenticator=accounts, auth_require_tls=not implicit_tls)
+        handler.require_auth = True
     controller = Controller(handler, hostname="127.0.0.1", port=free_port(), **options)
     controller.start()
     try:

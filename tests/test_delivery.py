@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 from smtp_server import RecordingHandler, running_smtp
 
-from publisher.delivery import FileTransport, MemoryTransport, Policy, SmtpTransport, drain
+from publisher.delivery import (
+    FileTransport,
+    MemoryTransport,
+    Policy,
+    RelayFault,
+    SmtpTransport,
+    drain,
+)
 from publisher.errors import (
     PermanentDeliveryError,
     RelayError,
@@ -289,6 +296,65 @@ def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
     states = [r.state for r in queue.rows.values()]
     assert states.count("pending") == 30 and not queue.claimed
     assert sum(r.attempts for r in queue.rows.values()) == 5
+
+
+def test_a_relay_error_gives_the_message_back_and_pauses_at_once() -> None:
+    fault = RelayError("4.7.0 Authentication required", 530)  # a plain one: no advice given
+    transport = MemoryTransport(handler=_refuse({"r3@example.org": fault}))
+    queue = ListQueue(10)
+    with pytest.raises(SendPaused) as paused:
+        drain(queue, transport, _compose, 1, Policy(batch_size=5), lambda: NOW)
+    assert paused.value.reply == "530 4.7.0 Authentication required"
+    assert "not a subscriber" in paused.value.reason
+    assert [m.recipient for m in transport.sent] == ["r1@example.org", "r2@example.org"]
+    assert [(r.state, r.attempts) for r in queue.rows.values()] == [("sent", 1)] * 2 + [
+        ("pending", 0)
+    ] * 8
+    assert not queue.claimed  # r3, r4 and r5 were given back
+    transport.handler = None  # the relay is fixed
+    assert drain(queue, transport, _compose, 1, Policy(batch_size=5), lambda: NOW).sent == 8
+    assert sorted(m.recipient for m in transport.sent) == sorted(
+        f"r{i}@example.org" for i in range(1, 11)
+    )
+
+
+def test_a_relay_fault_with_several_connections_records_what_was_on_its_way() -> None:
+    def relay(sender: str, recipient: str, data: bytes) -> None:
+        if recipient == "r5@example.org":
+            raise RelayFault("4.7.0 Authentication required", 530, fix="set [smtp] username")
+        time.sleep(0.02)
+
+    queue = ListQueue(40)
+    transport = MemoryTransport(handler=relay)
+    policy = Policy(batch_size=40, connections=4)
+    with pytest.raises(SendPaused, match="Set \\[smtp\\] username"):
+        drain(queue, transport, _compose, 1, policy, lambda: NOW)
+    sent = {m.recipient for m in transport.sent}
+    # r1-r4 were taken before r5, so they were on their way: finished and recorded as sent.
+    assert {f"r{i}@example.org" for i in range(1, 5)} <= sent and len(sent) < 39
+    assert {r.email for r in queue.rows.values() if r.state == "sent"} == sent
+    rest = [r for r in queue.rows.values() if r.email not in sent]
+    assert rest and all((r.state, r.attempts) == ("pending", 0) for r in rest)
+    assert not queue.claimed and len(queue.records) == 1
+
+
+def test_an_outbox_folder_that_cannot_be_written_pauses_and_charges_nobody(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the folder should be\n")
+    queue = ListQueue(3)
+    with pytest.raises(SendPaused) as paused:
+        drain(queue, FileTransport(blocker / "outbox"), _compose, 1, Policy(), lambda: NOW)
+    assert paused.value.reply.startswith(f"cannot write {blocker / 'outbox'}")
+    assert "can be written" in paused.value.reason
+    assert [(r.state, r.attempts) for r in queue.rows.values()] == [("pending", 0)] * 3
+    blocker.unlink()
+    assert (
+        drain(queue, FileTransport(blocker / "outbox"), _compose, 1, Policy(), lambda: NOW).sent
+        == 3
+    )
+    assert len(list((blocker / "outbox").iterdir())) == 3
 
 
 def test_several_connections_send_at_once() -> None:

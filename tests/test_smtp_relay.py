@@ -11,7 +11,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from smtp_server import RecordingHandler, free_port, greeting_server, running_smtp
+from smtp_server import (
+    Accounts,
+    Certificate,
+    RecordingHandler,
+    free_port,
+    greeting_server,
+    running_smtp,
+    self_signed_certificate,
+)
 from sqlalchemy import Engine, select
 
 from publisher.delivery import Policy, SmtpTransport, Tally, drain
@@ -22,6 +30,11 @@ from publisher.store.schema import outbox
 
 NOW = datetime(2025, 11, 24, 9, 0, tzinfo=UTC)
 SENDER = "news@example.com"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 def outbox_with(db: Engine, count: int) -> tuple[int, list[str]]:
@@ -171,3 +184,41 @@ def test_a_relay_that_drops_every_connection_pauses_after_one_message(db: Engine
     assert tally.sent == 12
     assert delivered(handler) == Counter(emails)
     assert rows(db, edition_id) == dict.fromkeys(emails, ("sent", 1))
+
+
+def test_a_wrong_password_pauses_charges_nobody_and_the_right_one_sends_everyone_once(
+    db: Engine, certificate: Certificate
+) -> None:
+    edition_id, emails = outbox_with(db, 25)
+    handler = RecordingHandler(pipelining=True)
+    accounts = Accounts({"editor": "right horse"})
+    ca_file = str(certificate.cert)
+    with running_smtp(handler, tls=certificate.server_context(), accounts=accounts) as (h, p):
+        wrong = SmtpTransport(h, p, username="editor", password="wrong horse", ca_file=ca_file)
+        with pytest.raises(SendPaused) as paused:
+            send(db, edition_id, wrong, "w1")
+        assert paused.value.reply == "535 5.7.8 Authentication credentials invalid"
+        assert "[smtp] username and PUBLISHER_SMTP_PASSWORD" in paused.value.reason
+        assert rows(db, edition_id) == untouched(emails)
+        assert handler.mails == 0
+        right = SmtpTransport(h, p, username="editor", password="right horse", ca_file=ca_file)
+        tally = send(db, edition_id, right, "w2")
+    assert (tally.sent, tally.failed, tally.retrying) == (25, 0, 0)
+    assert delivered(handler) == Counter(emails)
+    assert rows(db, edition_id) == dict.fromkeys(emails, ("sent", 1))
+
+
+def test_an_untrusted_certificate_pauses_and_charges_nobody(
+    db: Engine, certificate: Certificate
+) -> None:
+    edition_id, emails = outbox_with(db, 8)
+    handler = RecordingHandler()
+    with running_smtp(handler, tls=certificate.server_context()) as (h, p):
+        with pytest.raises(SendPaused) as paused:
+            send(db, edition_id, SmtpTransport(h, p), "w1")  # no ca_file: the system's CAs
+        assert "certificate" in paused.value.reply
+        assert "[smtp] ca_file" in paused.value.reason
+        assert rows(db, edition_id) == untouched(emails)
+        trusted = SmtpTransport(h, p, ca_file=str(certificate.cert))
+        assert send(db, edition_id, trusted, "w2").sent == 8
+    assert delivered(handler) == Counter(emails)

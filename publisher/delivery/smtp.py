@@ -174,16 +174,17 @@ class SmtpTransport:
         try:
             yield
         except ssl.SSLCertVerificationError as exc:
-            trust = (
-                f"check that [smtp] ca_file ({self.ca_file}) holds the CA that signed it"
+            name = "that [smtp] host is a name the certificate is for"
+            fix = (
+                f"check that [smtp] ca_file ({self.ca_file}) holds the CA that signed the"
+                f" relay's certificate, and {name}"
                 if self.ca_file
-                else "for a relay with a private CA or a self-signed certificate, set"
-                " [smtp] ca_file to a PEM file of the CA certificates to trust"
+                else "if the relay has a private CA or a self-signed certificate, set [smtp]"
+                f" ca_file to a PEM file of the CA certificates to trust; check {name}"
             )
             reason = exc.verify_message or str(exc)
             raise RelayFault(
-                f"the TLS certificate of {self._where} was not accepted: {reason}",
-                fix=f"{trust}, and that [smtp] host is a name the certificate is for",
+                f"the TLS certificate of {self._where} was not accepted: {reason}", fix=fix
             ) from exc
         except ssl.SSLError as exc:
             raise RelayFault(
@@ -192,6 +193,6 @@ class SmtpTransport:
                 ' "starttls": usually 587)',
             ) from exc
         except smtplib.SMTPResponseException as exc:  # greeting, EHLO, STARTTLS, AUTH refused
-            raise RelayFault(text(exc.smtp_error), exc.smtp_code, fix=f"{what}: {fix}") from exc
+            raise RelayFault(text(exc.smtp_error), exc.smtp_code, fix=fix) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused, timed out, DNS, dropped
             raise RelayFault(f"{what}: {exc}", fix=fix) from exc

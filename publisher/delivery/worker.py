@@ -284,7 +284,8 @@ def relay_pause(error: RelayError) -> SendPaused:
     """The pause for a relay fault: what happened, what to fix, the server's reply."""
     fix = error.fix if isinstance(error, RelayFault) and error.fix else "check [smtp] and the relay"
     return SendPaused(
-        f"paused: the relay or the sender failed, not a subscriber: {error}. {_capital(fix)};"
+        f"paused: the relay or the sender failed, not a subscriber: {str(error).rstrip('.')}."
+        f" {_capital(fix)};"
         " no subscriber was charged, and the send resumes where it stopped when run again",
         reply=str(error),
     )
