@@ -7,6 +7,7 @@ PostgreSQL when ``PUBLISHER_TEST_DATABASE_URL`` is set), drains it through
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -114,19 +115,33 @@ def test_a_closed_port_pauses_and_charges_nobody(db: Engine) -> None:
     assert rows(db, edition_id) == untouched(emails)
 
 
-def test_a_554_greeting_is_a_relay_error_and_charges_nobody(db: Engine) -> None:
+@pytest.mark.parametrize(
+    ("code", "text"), [(554, "5.7.1 this relay does not serve you"), (421, "4.3.2 too busy")]
+)
+def test_a_refused_greeting_is_a_relay_error_and_charges_nobody(
+    db: Engine, code: int, text: str
+) -> None:
     edition_id, emails = outbox_with(db, 5)
-    with greeting_server(b"554 5.7.1 this relay does not serve you\r\n") as relay:
+    with greeting_server(f"{code} {text}\r\n".encode()) as relay:
         transport = SmtpTransport("127.0.0.1", relay.port, security="none", timeout=5)
         with pytest.raises(RelayError) as info:
             transport.send(SENDER, "a@example.org", b"Subject: x\r\n\r\nx\r\n")
-        assert info.value.smtp_code == 554
-        assert info.value.reply == "5.7.1 this relay does not serve you"
+        assert (info.value.smtp_code, info.value.reply) == (code, text)
         with pytest.raises(SendPaused) as paused:
             send(db, edition_id, transport, "w")
-    assert paused.value.reply == "554 5.7.1 this relay does not serve you"
-    assert relay.connections == 2  # one each: a refused greeting is not retried
+    assert paused.value.reply == f"{code} {text}"
+    assert relay.connections == 2  # one each: a refused greeting is not retried at once
     assert rows(db, edition_id) == untouched(emails)
+
+
+def test_a_relay_that_never_greets_times_out_as_a_relay_error() -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        transport = SmtpTransport("127.0.0.1", silent.getsockname()[1], timeout=0.3)
+        with pytest.raises(RelayError, match=r"cannot connect to .*timed out") as info:
+            transport.send(SENDER, "a@example.org", b"Subject: x\r\n\r\nx\r\n")
+    assert info.value.smtp_code is None
 
 
 def test_rcpt_550_fails_only_that_address_and_the_rest_are_sent(db: Engine) -> None:
