@@ -148,6 +148,9 @@ class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     username: str = ""
     timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     connections: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    ca_file: str = ""
+    """A PEM file of the CA certificates to trust for the relay, instead of the system's
+    (a private CA or a self-signed certificate). The certificate is always verified."""
 
 
 class DigestSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -196,5 +196,14 @@ class RelayError(DeliveryError):
 
     Connection refused, TLS or AUTH failure, a refused greeting or ``MAIL FROM``,
     ``421``, a connection lost mid-transaction, an outbox folder that cannot be
-    written. The worker gives the message back and pauses the send.
+    written. The worker gives the message back and pauses the send. ``fix``
+    says what to change, for the pause message.
+
+    >>> fault = RelayError("5.7.8 Authentication failed", 535, fix="check the password")
+    >>> str(fault), fault.fix
+    ('535 5.7.8 Authentication failed', 'check the password')
     """
+
+    def __init__(self, reply: str, smtp_code: int | None = None, *, fix: str = "") -> None:
+        super().__init__(reply, smtp_code)
+        self.fix = fix

@@ -13,8 +13,19 @@ from pathlib import Path
 import pytest
 from smtp_server import RecordingHandler, running_smtp
 
-from publisher.delivery import FileTransport, MemoryTransport, Policy, SmtpTransport, drain
-from publisher.errors import PermanentDeliveryError, SendPaused, TransientDeliveryError
+from publisher.delivery import (
+    FileTransport,
+    MemoryTransport,
+    Policy,
+    SmtpTransport,
+    drain,
+)
+from publisher.errors import (
+    PermanentDeliveryError,
+    RelayError,
+    SendPaused,
+    TransientDeliveryError,
+)
 from publisher.models import OutboxItem, Outcome
 
 NOW = datetime(2025, 11, 24, 0, 0, tzinfo=UTC)
@@ -148,28 +159,35 @@ def test_an_address_beyond_ascii_needs_a_server_with_smtputf8() -> None:
         assert [m.recipients for m in handler.messages] == expected
 
 
-def test_temporary_refusal_and_dropped_connection_are_transient() -> None:
-    handler = RecordingHandler(drop_fault=1.0)
+def test_a_4xx_to_rcpt_is_transient_but_a_relay_dropping_every_connection_is_a_relay_fault() -> (
+    None
+):
+    handler = RecordingHandler(drop_fault=1.0)  # every DATA: the connection closed, no reply
     with running_smtp(handler) as (host, port):
         transport = SmtpTransport(host, port, security="none")
-        with pytest.raises(TransientDeliveryError):
+        with pytest.raises(RelayError, match="connection lost") as lost:
             transport.send("news@example.com", "a@example.org", _message(1))
+        assert lost.value.smtp_code is None
+        assert handler.sessions == 2  # tried once more on a new connection, then given up
         handler.drop_fault = 0.0
         handler.rcpt_fault = 1.0
         with pytest.raises(TransientDeliveryError) as info:
             transport.send("news@example.com", "a@example.org", _message(1))
-        assert info.value.smtp_code == 451
+        assert info.value.smtp_code == 451 and not isinstance(info.value, RelayError)
         handler.rcpt_fault = 0.0
         assert transport.send("news@example.com", "a@example.org", _message(1)).startswith("250")
         transport.close()
+    assert [m.recipients for m in handler.messages] == [["a@example.org"]]
 
 
-def test_unreachable_server_is_transient() -> None:
+def test_unreachable_server_is_a_relay_error() -> None:
     from smtp_server import free_port
 
-    transport = SmtpTransport("127.0.0.1", free_port(), security="none", timeout=2)
-    with pytest.raises(TransientDeliveryError, match="cannot connect"):
+    port = free_port()
+    transport = SmtpTransport("127.0.0.1", port, security="none", timeout=2)
+    with pytest.raises(RelayError, match=f"cannot connect to 127.0.0.1:{port}") as info:
         transport.send("a@example.com", "b@example.org", _message(1))
+    assert info.value.smtp_code is None
 
 
 def test_file_transport_writes_one_eml_per_message_id(tmp_path: Path) -> None:
@@ -188,9 +206,11 @@ def test_drain_with_faults_delivers_every_message_exactly_once(
     connections: int, pipelining: bool
 ) -> None:
     # 30 % of RCPT or DATA answered 4xx, some connections dropped: all arrive once after retries.
+    # A drop is retried on a new connection; two in a row pause the send, which a rerun resumes.
     handler = RecordingHandler(
         rcpt_fault=0.15, data_fault=0.1, drop_fault=0.05, seed=3, pipelining=pipelining
     )
+    pauses = 0
     queue = ListQueue(200)
     clock = [NOW]
     policy = Policy(
@@ -202,14 +222,19 @@ def test_drain_with_faults_delivers_every_message_exactly_once(
     )
     with running_smtp(handler) as (host, port):
         for _ in range(40):
-            drain(
-                queue,
-                SmtpTransport(host, port, security="none", connections=connections),
-                _compose,
-                1,
-                policy,
-                lambda: clock[0],
-            )
+            try:
+                drain(
+                    queue,
+                    SmtpTransport(host, port, security="none", connections=connections),
+                    _compose,
+                    1,
+                    policy,
+                    lambda: clock[0],
+                )
+            except SendPaused as paused:
+                assert "connection lost" in paused.reply, paused
+                pauses += 1
+                continue
             if all(r.state == "sent" for r in queue.rows.values()):
                 break
             clock[0] += timedelta(hours=1)  # let every backoff pass
@@ -218,6 +243,7 @@ def test_drain_with_faults_delivers_every_message_exactly_once(
     assert recipients == sorted(f"r{i}@example.org" for i in range(1, 201))
     assert max(r.attempts for r in queue.rows.values()) > 1
     assert all(len(batch) >= 1 for batch in queue.records)
+    assert pauses < 40
 
 
 def test_550_fails_at_once_and_is_never_retried() -> None:
@@ -255,7 +281,7 @@ def test_4xx_backs_off_exponentially_then_fails_after_max_attempts() -> None:
 
 
 def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
-    transport = MemoryTransport(handler=_refuse_all(TransientDeliveryError("421 down", 421)))
+    transport = MemoryTransport(handler=_refuse_all(TransientDeliveryError("4.3.0 full", 452)))
     queue = ListQueue(30)
     with pytest.raises(SendPaused, match="5 failures in a row"):
         drain(
@@ -269,6 +295,65 @@ def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
     states = [r.state for r in queue.rows.values()]
     assert states.count("pending") == 30 and not queue.claimed
     assert sum(r.attempts for r in queue.rows.values()) == 5
+
+
+def test_a_relay_error_gives_the_message_back_and_pauses_at_once() -> None:
+    fault = RelayError("4.7.0 Authentication required", 530)  # a plain one: no advice given
+    transport = MemoryTransport(handler=_refuse({"r3@example.org": fault}))
+    queue = ListQueue(10)
+    with pytest.raises(SendPaused) as paused:
+        drain(queue, transport, _compose, 1, Policy(batch_size=5), lambda: NOW)
+    assert paused.value.reply == "530 4.7.0 Authentication required"
+    assert "not a subscriber" in paused.value.reason
+    assert [m.recipient for m in transport.sent] == ["r1@example.org", "r2@example.org"]
+    assert [(r.state, r.attempts) for r in queue.rows.values()] == [("sent", 1)] * 2 + [
+        ("pending", 0)
+    ] * 8
+    assert not queue.claimed  # r3, r4 and r5 were given back
+    transport.handler = None  # the relay is fixed
+    assert drain(queue, transport, _compose, 1, Policy(batch_size=5), lambda: NOW).sent == 8
+    assert sorted(m.recipient for m in transport.sent) == sorted(
+        f"r{i}@example.org" for i in range(1, 11)
+    )
+
+
+def test_a_relay_fault_with_several_connections_records_what_was_on_its_way() -> None:
+    def relay(sender: str, recipient: str, data: bytes) -> None:
+        if recipient == "r5@example.org":
+            raise RelayError("4.7.0 Authentication required", 530, fix="set [smtp] username")
+        time.sleep(0.02)
+
+    queue = ListQueue(40)
+    transport = MemoryTransport(handler=relay)
+    policy = Policy(batch_size=40, connections=4)
+    with pytest.raises(SendPaused, match="Set \\[smtp\\] username"):
+        drain(queue, transport, _compose, 1, policy, lambda: NOW)
+    sent = {m.recipient for m in transport.sent}
+    # r1-r4 were taken before r5, so they were on their way: finished and recorded as sent.
+    assert {f"r{i}@example.org" for i in range(1, 5)} <= sent and len(sent) < 39
+    assert {r.email for r in queue.rows.values() if r.state == "sent"} == sent
+    rest = [r for r in queue.rows.values() if r.email not in sent]
+    assert rest and all((r.state, r.attempts) == ("pending", 0) for r in rest)
+    assert not queue.claimed and len(queue.records) == 1
+
+
+def test_an_outbox_folder_that_cannot_be_written_pauses_and_charges_nobody(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the folder should be\n")
+    queue = ListQueue(3)
+    with pytest.raises(SendPaused) as paused:
+        drain(queue, FileTransport(blocker / "outbox"), _compose, 1, Policy(), lambda: NOW)
+    assert paused.value.reply.startswith(f"cannot write {blocker / 'outbox'}")
+    assert "can be written" in paused.value.reason
+    assert [(r.state, r.attempts) for r in queue.rows.values()] == [("pending", 0)] * 3
+    blocker.unlink()
+    assert (
+        drain(queue, FileTransport(blocker / "outbox"), _compose, 1, Policy(), lambda: NOW).sent
+        == 3
+    )
+    assert len(list((blocker / "outbox").iterdir())) == 3
 
 
 def test_several_connections_send_at_once() -> None:
@@ -293,7 +378,7 @@ def test_a_pause_with_several_connections_records_every_message_on_its_way() -> 
         with lock:
             tried.append(recipient)
         time.sleep(0.01)
-        raise TransientDeliveryError("421 down", 421)
+        raise TransientDeliveryError("4.3.0 full", 452)
 
     queue = ListQueue(40)
     policy = Policy(batch_size=40, max_consecutive_errors=5, connections=4)

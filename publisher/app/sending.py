@@ -88,6 +88,7 @@ def make_transport(ctx: Context, folder: Path) -> Transport:
         password=ctx.environ.get("PUBLISHER_SMTP_PASSWORD", ""),
         timeout=smtp.timeout,
         connections=smtp.connections,
+        ca_file=smtp.ca_file,
     )
 
 

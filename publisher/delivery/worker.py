@@ -1,10 +1,28 @@
 """Drain an edition's outbox: claim a batch, send each message, record the batch.
 
-The worker owns the policy, not the transport: 4xx replies and dropped
-connections are retried with exponential backoff up to ``max_attempts``; 5xx
-replies are permanent (and a 5.1.x / 550-class reply on the recipient counts
-as a bounce); after ``max_consecutive_errors`` failures in a row the send
-pauses (:class:`~publisher.errors.SendPaused`) rather than burning the list.
+The worker owns the policy, not the transport. Who is at fault decides it:
+
+- the recipient (a reply to RCPT, DATA or the end of the data): a 4xx is
+  retried with exponential backoff up to ``max_attempts``; a 5xx is
+  permanent (and a 5.1.x / 550-class reply counts as a bounce); after
+  ``max_consecutive_errors`` such failures in a row the send pauses
+  (:class:`~publisher.errors.SendPaused`) rather than burning the list;
+- the relay or the sender (:class:`~publisher.errors.RelayError`: cannot
+  connect, TLS, AUTH, greeting, ``MAIL FROM``, ``421``, connection lost, an
+  unwritable outbox folder): nobody is charged. The message is given back
+  unsent (released, its attempts unchanged), nothing more is taken, the
+  messages already on their way on other connections are finished and
+  recorded, and the send pauses at once: ``SendPaused.reply`` is what the
+  server said, its reason what to fix. Run again, it resumes with the message
+  that was given back.
+
+A connection lost in the middle of a message (a ``421``, or dropped, as
+relays do with idle connections or after so many messages) is not a pause by
+itself: ``SmtpTransport`` opens a new connection and tries that message once
+more; only a second loss in a row reaches the worker as a RelayError. So a
+relay that closes connections now and then costs a reconnect, and one that
+closes every connection pauses the send after one message instead of failing
+the list.
 
 A row is recorded as sent only after the server accepted it, and outcomes are
 recorded per batch, in one transaction. A crash therefore loses nothing: the
@@ -26,11 +44,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from publisher.delivery.pacing import Pacer
 from publisher.delivery.transport import Transport
-from publisher.errors import DeliveryError, PermanentDeliveryError, SendPaused
+from publisher.errors import DeliveryError, PermanentDeliveryError, RelayError, SendPaused
 from publisher.models import OutboxItem, Outcome
 
-__all__ = ["Policy", "Queue", "Tally", "drain", "is_bounce"]
+__all__ = ["Policy", "Queue", "Tally", "drain", "is_bounce", "relay_pause"]
 
 Compose = Callable[[OutboxItem], tuple[str, bytes]]
 """(envelope sender, message bytes) for one outbox item."""
@@ -69,6 +88,8 @@ class Tally:
     bounced: int = 0
     consecutive_errors: int = 0
     last_error: str = ""
+    given_back: int = 0
+    """Messages tried but given back unsent because the relay or the sender failed."""
     batches: int = 0
     started: float = field(default_factory=time.monotonic)
 
@@ -97,10 +118,11 @@ def drain(
     a batch in turn and send them at once (the transport must allow it, as
     ``SmtpTransport`` does); the batch is recorded when all of them are done.
     Rows waiting for a retry later are left for a later call.
-    Raises :class:`SendPaused` after too many consecutive errors.
+    Raises :class:`SendPaused` after too many consecutive errors, or at once
+    on a relay fault (the message given back unsent, nobody charged).
     """
     tally = Tally()
-    pacer = _Pacer(policy.rate_limit, sleep)
+    pacer = Pacer(policy.rate_limit, sleep)
     try:
         while not (should_stop and should_stop()):
             batch = queue.claim(edition_id, policy.batch_size, clock())
@@ -145,7 +167,7 @@ class _Batch:
         policy: Policy,
         clock: Callable[[], datetime],
         tally: Tally,
-        pacer: _Pacer,
+        pacer: Pacer,
     ) -> None:
         self.items = iter(batch)
         self.transport = transport
@@ -191,6 +213,11 @@ class _Batch:
                     self.stopped = self.stopped or exc
                 return
             with self.lock:
+                if isinstance(result, RelayError):  # nobody's fault: given back by _settle
+                    self.tally.given_back += 1
+                    self.tally.last_error = str(result)
+                    self.stopped = self.stopped or relay_pause(result)
+                    continue
                 self.outcomes.append(self._judge(item, result))
                 if self.stopped is None:
                     self.stopped = self._pause()
@@ -253,21 +280,16 @@ class _Batch:
         )
 
 
-class _Pacer:
-    """Spaces the start of sends ``1 / rate`` seconds apart, across threads (0: no limit)."""
+def relay_pause(error: RelayError) -> SendPaused:
+    """The pause for a relay fault: what happened, what to fix, the server's reply."""
+    fix = error.fix if isinstance(error, RelayError) and error.fix else "check [smtp] and the relay"
+    return SendPaused(
+        f"paused: the relay or the sender failed, not a subscriber: {str(error).rstrip('.')}."
+        f" {_capital(fix)};"
+        " no subscriber was charged, and the send resumes where it stopped when run again",
+        reply=str(error),
+    )
 
-    def __init__(self, rate: float, sleep: Callable[[float], None]) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.sleep = sleep
-        self.next_slot = time.monotonic()
-        self.lock = threading.Lock()
 
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            slot = max(self.next_slot, time.monotonic())
-            self.next_slot = slot + self.interval
-        delay = slot - time.monotonic()
-        if delay > 0:
-            self.sleep(delay)
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
