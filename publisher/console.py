@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import html
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from starlette.routing import Route
 from publisher.app import editing
 from publisher.app.context import Context
 from publisher.app.sending import digest_status, preview_digest
-from publisher.errors import PublisherError, SubscriberError, TokenError
+from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
 from publisher.pages import PageTemplates
 
 __all__ = ["PASSWORD_ENV", "Console"]
@@ -88,7 +89,20 @@ class Console:
             Route("/test", self._guard(self.send_test, post=True), methods=["POST"]),
             Route("/send", self._guard(self.send_now, post=True), methods=["POST"]),
         ]
-        self.app = Starlette(routes=routes)
+        self.app = Starlette(routes=routes, exception_handlers={StoreError: self._unavailable})
+
+    async def _unavailable(self, request: Request, exc: Exception) -> Response:
+        """The database is down: say so in the site's language (503), change nothing."""
+        words, lang = _words(self.ctx()), self.ctx().config.site.lang
+        title, body = (
+            html.escape(words["unavailable_title"]),
+            html.escape(words["unavailable_body"]),
+        )
+        page = (
+            f'<!doctype html><html lang="{html.escape(lang)}"><meta charset="utf-8">'
+            f"<title>{title}</title><h1>{title}</h1><p>{body}</p></html>"
+        )
+        return HTMLResponse(page, status_code=503, headers=HEADERS | {"Retry-After": "120"})
 
     def shutdown(self) -> None:
         """Stop a send in progress after its batch (the server is going down)."""

@@ -5,7 +5,8 @@ A small Starlette app. Each route parses the request, calls one use case of
 ``publisher/templates/web/`` in the site's language (``ja`` or English).
 Errors of the core become HTTP statuses here and nowhere else:
 :class:`TokenError` → 400, :class:`SubscriberError` → 422 (with the reason),
-:class:`DeliveryError` → 503, any other :class:`PublisherError` → 500.
+:class:`DeliveryError` and :class:`StoreError` (the database is down) → 503
+with a page saying nothing was changed, any other :class:`PublisherError` → 500.
 
 Routes::
 
@@ -49,6 +50,7 @@ from publisher.errors import (
     DeliveryError,
     LinkExpired,
     PublisherError,
+    StoreError,
     SubscriberError,
     TokenError,
 )
@@ -93,6 +95,7 @@ def create_app(ctx_factory: Callable[[], Context]) -> Starlette:
         LinkExpired: pages.expired,
         TokenError: pages.invalid,
         SubscriberError: pages.rejected,
+        StoreError: pages.unavailable,
         PublisherError: pages.failed,
     }
     return Starlette(routes=routes, exception_handlers=handlers)
@@ -229,6 +232,14 @@ class _Pages:
         reason = exc.reason if isinstance(exc, SubscriberError) else str(exc)
         words = _words(ctx)
         return self._message(request, ctx, words["rejected_title"], reason, "", 422)
+
+    async def unavailable(self, request: Request, exc: Exception) -> Response:
+        ctx = self.ctx()
+        words = _words(ctx)
+        title, body = words["unavailable_title"], words["unavailable_body"]
+        response = self._message(request, ctx, title, body, "", 503)
+        response.headers["Retry-After"] = "120"
+        return response
 
     async def failed(self, request: Request, exc: Exception) -> Response:
         ctx = self.ctx()

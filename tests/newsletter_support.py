@@ -40,7 +40,7 @@ class Newsletter:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         env["PUBLISHER_SECRET"] = SECRET
         result = subprocess.run(
-            [*command, *args, "--site", "site", "--now", now],
+            [*command, *args, "--site", "site", *(("--now", now) if now else ())],
             cwd=self.root,
             capture_output=True,
             text=True,

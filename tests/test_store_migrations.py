@@ -119,3 +119,56 @@ def test_a_0002_database_with_subscribers_upgrades_and_keeps_them(db: Engine) ->
     with db.connect() as conn:
         rows = conn.execute(text("SELECT email, status, confirm_sent_at FROM subscribers"))
         assert rows.all() == [("Ann@example.org", "pending", None)]
+
+
+def test_a_0003_database_with_an_edition_upgrades_and_keeps_it(db: Engine) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from publisher.store import get_edition, message_templates
+    from publisher.store.engine import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+    assert current_revision(db) == "0003"
+    assert "edition_messages" not in inspect(db).get_table_names()
+    t = "2025-11-20 00:00:00"
+    with db.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO subscribers (id, email, email_key, status, created_at, updated_at)"
+                " VALUES (1, 'ann@example.org', 'ann@example.org', 'active', :t, :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO editions (id, number, cutoff_from, cutoff_to, subject, created_at,"
+                " state, post_ids) VALUES (7, 3, :t, :u, 'No. 3', :u, 'paused', '[\"tag:a\"]')"
+            ),
+            {"t": t, "u": "2025-11-27 00:00:00"},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO outbox (edition_id, subscriber_id, email, state, attempts)"
+                " VALUES (7, 1, 'ann@example.org', 'pending', 2)"
+            )
+        )
+    upgrade(db)
+    assert current_revision(db) == HEAD
+    assert schema_differences(db, metadata) == []
+    edition = get_edition(db, 7)
+    assert edition is not None
+    assert (edition.number, edition.subject, edition.state, edition.post_ids) == (
+        3,
+        "No. 3",
+        "paused",
+        ("tag:a",),
+    )
+    assert (edition.paused_reason, edition.paused_reply, edition.resume_at) == ("", "", None)
+    assert message_templates(db, 7) == {}  # sent the old way: from the posts
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT attempts FROM outbox")).scalar_one() == 2

@@ -41,6 +41,7 @@ __all__ = [
     "database_revision",
     "digest_status",
     "make_transport",
+    "paused_edition",
     "preview_digest",
     "resume_digest",
     "send_digest",
@@ -65,14 +66,22 @@ class SendReport:
     plan: EditionPlan | None = None
     failures: tuple[OutboxItem, ...] = ()
     """Some failed messages with the server's reply (the first 20)."""
+    retry_reply: str = ""
+    """What the server said to the first message waiting for a retry."""
 
 
 @dataclass(frozen=True)
 class EditionStatus:
-    """One edition and its delivery counts."""
+    """One edition, its delivery counts, and (unfinished) what it waits for."""
 
     edition: Edition
     counts: dict[str, int]
+    retrying: int = 0
+    """Messages waiting for their backoff to end (4xx replies)."""
+    retry_at: datetime | None = None
+    """When the first of them is due."""
+    retry_reply: str = ""
+    """What the server said to it."""
 
 
 def make_transport(ctx: Context, folder: Path) -> Transport:
@@ -264,7 +273,7 @@ def _deliver(
         )
         raise
     counts = queue.counts(edition.id)
-    retry_at = queue.next_attempt_at(edition.id)
+    _, retry_at, retry_reply = edition_store.retry_outlook(ctx.engine, edition.id)
     if counts.get("pending", 0) == 0 and counts.get("sending", 0) == 0:
         edition_store.set_edition_state(ctx.engine, edition.id, "finished")
         message = f"edition {edition.number} finished"
@@ -272,7 +281,14 @@ def _deliver(
         message = f"edition {edition.number}: {counts.get('pending', 0)} waiting for a retry"
     failures = tuple(queue.failures(edition.id)) if counts.get("failed") else ()
     return SendReport(
-        edition, created, message, tally, counts, retry_at=retry_at, failures=failures
+        edition,
+        created,
+        message,
+        tally,
+        counts,
+        retry_at=retry_at,
+        failures=failures,
+        retry_reply=retry_reply,
     )
 
 
@@ -313,8 +329,20 @@ class _Progress:
 
 
 def digest_status(ctx: Context) -> list[EditionStatus]:
-    """Every edition, newest first, with its delivery counts."""
-    return [EditionStatus(e, c) for e, c in edition_store.list_editions(ctx.engine)]
+    """Every edition, newest first, with its delivery counts and, if unfinished, its retries."""
+    rows = []
+    for edition, counts in edition_store.list_editions(ctx.engine):
+        status = EditionStatus(edition, counts)
+        if edition.state != "finished":
+            waiting, at, reply = edition_store.retry_outlook(ctx.engine, edition.id)
+            status = EditionStatus(edition, counts, waiting, at, reply)
+        rows.append(status)
+    return rows
+
+
+def paused_edition(ctx: Context) -> Edition | None:
+    """The unfinished edition as stored, after a send paused (why, the reply, when again)."""
+    return edition_store.unfinished_edition(ctx.engine)
 
 
 def database_revision(ctx: Context) -> str | None:

@@ -75,7 +75,8 @@ class DeliveryWorker:
             return WorkerStep(None, poll)
         if edition.state == "paused":
             cooldown = timedelta(minutes=ctx.config.run.paused_retry_minutes)
-            resume_at = self._paused.setdefault(edition.id, now + cooldown)
+            # The time stored with the paused edition is shared by every worker and runner.
+            resume_at = edition.resume_at or self._paused.setdefault(edition.id, now + cooldown)
             if now < resume_at:
                 return WorkerStep(None, wait_seconds(now, poll, resume_at))
         queue = OutboxStore(ctx.engine, f"{socket.gethostname()}:probe")

@@ -21,8 +21,14 @@ SHOWN = 10
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="publisher")
-def main() -> None:
-    """Atom feeds and weekly email digests for Jekyll-style blogs."""
+@click.option("-v", "--verbose", is_flag=True, help="Show the traceback of an error, too.")
+def main(verbose: bool) -> None:
+    """Atom feeds and weekly email digests for Jekyll-style blogs.
+
+    Exit status: 0 done; 1 done in part, or stopped by a fault it names (a
+    broken post, a relay that refused, a database that cannot be reached);
+    2 bad settings or options (nothing was done); 70 a bug in publisher.
+    """
 
 
 @main.command()

@@ -7,6 +7,7 @@ Parse, call one ``app`` function, print. Registered on the main group by
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,6 +16,7 @@ import click
 from publisher import app
 from publisher.app.context import Context
 from publisher.cli.options import site_options
+from publisher.errors import SendPaused
 
 __all__ = ["db", "digest", "subscribers"]
 
@@ -114,8 +116,12 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
     from publisher.app.sending import send_digest
 
     ctx = _context(site_dir, config_file, now_text)
-    with _progress() as update:
-        report = send_digest(ctx, on_progress=update, dry_run=dry_run)
+    try:
+        with _progress() as update:
+            report = send_digest(ctx, on_progress=update, dry_run=dry_run)
+    except SendPaused as exc:
+        _print_paused(ctx, exc)
+        raise SystemExit(1) from exc
     if report.dry_run and report.plan is not None:
         plan = report.plan
         click.echo(
@@ -133,8 +139,31 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
     for item in report.failures:
         click.echo(f"  failed: {item.email}: {item.last_reply}", err=True)
     if report.retry_at is not None:
+        when = _local(report.retry_at, ctx)
+        click.echo(f"  next retry at {when}: `publisher run` or a worker sends them then")
         click.echo(
-            f"  next retry at {report.retry_at.isoformat()}: run `publisher digest send` again then"
+            f"  (or run `publisher digest send` again); the server said: {report.retry_reply}"
+        )
+
+
+def _local(moment: datetime, ctx: Context) -> str:
+    """A time as people of the site read it: ``2025-11-20 09:15 JST``."""
+    return f"{moment.astimezone(ctx.config.site.tz):%Y-%m-%d %H:%M %Z}".strip()
+
+
+def _print_paused(ctx: Context, exc: SendPaused) -> None:
+    from publisher.app.sending import paused_edition
+
+    edition = paused_edition(ctx)
+    number = f"edition {edition.number}" if edition else "the send"
+    click.echo(f"{number} paused: {exc.reason}", err=True)
+    if exc.reply:
+        click.echo(f"  the server said: {exc.reply}", err=True)
+    if edition is not None and edition.resume_at is not None:
+        click.echo(
+            f"  next attempt at {_local(edition.resume_at, ctx)} by `publisher run` or a worker;"
+            " run `publisher digest send` to try again sooner",
+            err=True,
         )
 
 
@@ -192,7 +221,8 @@ def status(site_dir: Path, config_file: Path | None, now_text: str | None) -> No
     """List the editions with their delivery counts."""
     from publisher.app.sending import digest_status
 
-    rows = digest_status(_context(site_dir, config_file, now_text))
+    ctx = _context(site_dir, config_file, now_text)
+    rows = digest_status(ctx)
     if not rows:
         click.echo("no edition yet")
     for row in rows:
@@ -204,6 +234,17 @@ def status(site_dir: Path, config_file: Path | None, now_text: str | None) -> No
             f"#{e.number}  {e.state:8s}  {e.cutoff_from:%Y-%m-%d} – {e.cutoff_to:%Y-%m-%d}"
             f"  {len(e.post_ids)} posts  {counts}"
         )
+        if e.state == "paused":
+            click.echo(f"    paused: {e.paused_reason}")
+            if e.paused_reply:
+                click.echo(f"    the server said: {e.paused_reply}")
+            if e.resume_at is not None:
+                click.echo(f"    next attempt at {_local(e.resume_at, ctx)}")
+        if row.retrying and row.retry_at is not None:
+            click.echo(
+                f"    {row.retrying} waiting for a retry, the first at {_local(row.retry_at, ctx)};"
+                f" the server said: {row.retry_reply}"
+            )
 
 
 @click.group()

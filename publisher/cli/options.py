@@ -1,7 +1,16 @@
-"""Options every command shares, and the one place core errors become exit statuses."""
+"""Options every command shares, and the one place errors become messages and exit statuses.
+
+Every command runs inside :func:`_translate_errors`: a
+:class:`~publisher.errors.PublisherError` becomes one line on stderr and an
+exit status (2 for settings and options, 1 otherwise); anything else is a bug,
+shown as one line saying so (exit status 70). ``publisher -v …`` shows the
+traceback as well.
+"""
 
 from __future__ import annotations
 
+import sys
+import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -11,9 +20,11 @@ import click
 
 from publisher.errors import ConfigError, PublisherError
 
-__all__ = ["ConfigFailure", "site_options"]
+__all__ = ["BUG_EXIT", "ConfigFailure", "site_options", "verbose"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+BUG_EXIT = 70
+"""Exit status of an unexpected error (sysexits' EX_SOFTWARE)."""
 
 
 class ConfigFailure(click.ClickException):
@@ -22,17 +33,44 @@ class ConfigFailure(click.ClickException):
     exit_code = 2
 
 
+class _Bug(click.ClickException):
+    exit_code = BUG_EXIT
+
+
+def verbose() -> bool:
+    """Whether ``publisher -v`` asked for tracebacks."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("verbose"))
+
+
 def _translate_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
+            _show_traceback()
             raise ConfigFailure(str(exc)) from exc
         except PublisherError as exc:
+            _show_traceback()
             raise click.ClickException(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:
+            _show_traceback()
+            hint = "" if verbose() else "; run it again with -v to see where"
+            raise _Bug(
+                f"unexpected {type(exc).__name__}: {exc} (a bug in publisher{hint})"
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def _show_traceback() -> None:
+    if verbose():
+        traceback.print_exc(file=sys.stderr)
 
 
 def _site_option_decorators(func: F) -> F:

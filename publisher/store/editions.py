@@ -47,6 +47,7 @@ __all__ = [
     "latest_edition",
     "list_editions",
     "message_templates",
+    "retry_outlook",
     "set_edition_state",
     "unfinished_edition",
 ]
@@ -191,6 +192,20 @@ def edition_counts(engine: Engine, edition_id: int) -> dict[str, int]:
         for state, n in conn.execute(query):
             counts[state] = n
     return counts
+
+
+def retry_outlook(engine: Engine, edition_id: int) -> tuple[int, datetime | None, str]:
+    """Rows of an edition waiting for a retry: how many, when the first is due, its last reply."""
+    c = outbox.c
+    waiting = (c.edition_id == edition_id, c.state == "pending", c.next_attempt_at.is_not(None))
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).where(*waiting)).scalar_one()
+        first = conn.execute(
+            select(c.next_attempt_at, c.last_reply).where(*waiting).order_by(c.next_attempt_at)
+        ).first()
+    if first is None:
+        return 0, None, ""
+    return int(count), first.next_attempt_at, str(first.last_reply)
 
 
 def message_templates(engine: Engine, edition_id: int) -> dict[str, bytes]:
