@@ -15,7 +15,7 @@ The result is a frozen, validated :class:`Settings`. An unknown key or a wrong
 type raises :class:`~publisher.errors.ConfigError` naming the key.
 
 >>> s = load_settings(Path("examples/site"))            # doctest: +SKIP
->>> s.feeds.limit
+>>> s.feeds.limit                                       # doctest: +SKIP
 20
 """
 

@@ -219,7 +219,14 @@ class Runner:
         )
 
     def _heartbeat(self) -> None:
-        if self.lock is not None and not self.lock.renew():  # the real clock, never --now
+        if self.lock is None:
+            return
+        try:
+            alive = self.lock.renew()  # the real clock, never --now
+        except PublisherError as exc:  # the database is down: keep trying; a standby waits too
+            log.error("run: cannot renew the lock, trying again: %s", exc)
+            return
+        if not alive:
             log.error("run: another runner took over the lock; stopping")
             self.stop.set()
 

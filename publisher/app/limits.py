@@ -9,6 +9,7 @@ connection is usually given, so a client cannot dodge the limit by changing
 the last 64 bits of its address.
 
 >>> limit = RateLimit(2, timedelta(hours=1))
+>>> from datetime import UTC
 >>> t = datetime(2025, 11, 20, tzinfo=UTC)
 >>> [limit.allow("192.0.2.7", t) for _ in range(3)]
 [True, True, False]

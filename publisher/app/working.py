@@ -47,7 +47,8 @@ class WorkerStep:
 def wait_seconds(now: datetime, poll: float, due: datetime | None) -> float:
     """How long to sleep: ``poll``, or less when something falls due sooner.
 
-    >>> t = datetime(2025, 11, 20, tzinfo=UTC)                        # doctest: +SKIP
+    >>> from datetime import UTC
+    >>> t = datetime(2025, 11, 20, tzinfo=UTC)
     >>> wait_seconds(t, 5.0, None), wait_seconds(t, 5.0, t + timedelta(seconds=2))
     (5.0, 2.0)
     """

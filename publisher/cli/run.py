@@ -6,7 +6,6 @@ the scheduler itself only calls ``app``.
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from pathlib import Path
@@ -15,7 +14,8 @@ import click
 
 from publisher import app
 from publisher.app.context import Context
-from publisher.cli.options import site_options
+from publisher.cli.logs import setup_logging
+from publisher.cli.options import site_options, verbose
 from publisher.config import resolve_output
 
 __all__ = ["run", "schedule"]
@@ -64,9 +64,7 @@ def run(
         raise click.UsageError("`publisher run` follows the real clock; --now is for previews")
     from publisher.scheduler import Runner
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(verbose())
     ctx = Context(site_dir=site_dir, config_file=config_file)
     output_dir = resolve_output(ctx.config, site_dir, output_dir)
     runner = Runner(ctx, output_dir)

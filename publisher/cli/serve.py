@@ -15,7 +15,8 @@ import click
 
 from publisher import app
 from publisher.app.context import Context
-from publisher.cli.options import site_options
+from publisher.cli.logs import setup_logging
+from publisher.cli.options import site_options, verbose
 
 __all__ = ["application", "serve"]
 
@@ -53,7 +54,9 @@ def serve(
     click.echo(f"serving {ctx.config.site.title} on http://{host}:{port} (links: {links})")
     if ctx.environ.get("PUBLISHER_CONSOLE_PASSWORD"):
         click.echo(f"editors' console: http://{host}:{port}/console/")
-    uvicorn.run(application(ctx), host=host, port=port, log_level="info")
+    setup_logging(verbose())
+    # log_config=None: uvicorn's loggers go through ours (one line an error unless -v).
+    uvicorn.run(application(ctx), host=host, port=port, log_level="info", log_config=None)
 
 
 def application(ctx: Context) -> Any:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from publisher.app.context import Context
-from publisher.cli.options import site_options
+from publisher.cli.logs import setup_logging
+from publisher.cli.options import site_options, verbose
 
 if TYPE_CHECKING:
     from publisher.app.running import RunOutcome
@@ -52,8 +53,7 @@ def worker(
 
     if now_text:
         raise click.UsageError("`publisher worker` follows the real clock; --now is for previews")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(verbose())
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
