@@ -260,28 +260,38 @@ def load_settings(
     if path is not None:
         toml = _read_toml(path)
         _merge(data, toml)
-        paths = toml.get("paths")
-        for key in _ANCHORED:
-            if isinstance(paths, dict) and key in paths:
-                bases[key] = path.absolute().parent
+        for section, key in _ANCHORED:
+            table = toml.get(section)
+            if isinstance(table, dict) and key in table:
+                bases[section, key] = path.absolute().parent
     overrides = _read_environment(env)
-    for key in _ANCHORED:  # the environment has no folder: relative to the site
-        if key in overrides.get("paths", {}):
-            bases[key] = site
+    for section, key in _ANCHORED:  # the environment has no folder: relative to the site
+        if key in overrides.get(section, {}):
+            bases[section, key] = site
     _merge(data, overrides)
     settings = _convert(data)
     _check(settings)
     return _anchor(settings, bases)
 
 
-_ANCHORED = ("var", "output")
+_ANCHORED = (("paths", "var"), ("paths", "output"), ("smtp", "ca_file"), ("digest", "templates"))
+"""Settings that name a file or folder: relative to the site, or to the TOML file setting them."""
+_EMPTY_MEANS_SITE = {("paths", "output")}
 
 
-def _anchor(settings: Settings, bases: dict[str, Path]) -> Settings:
-    """``[paths]`` made absolute against the folders they are relative to."""
-    paths = settings.paths
-    fixed = {key: os.path.normpath(bases[key] / getattr(paths, key)) for key in _ANCHORED}
-    return msgspec.structs.replace(settings, paths=msgspec.structs.replace(paths, **fixed))
+def _anchor(settings: Settings, bases: dict[tuple[str, str], Path]) -> Settings:
+    """Every path setting made absolute against the folder it is relative to (empty stays off)."""
+    fixed: dict[str, dict[str, str]] = {}
+    for section, key in _ANCHORED:
+        value = getattr(getattr(settings, section), key)
+        if value or (section, key) in _EMPTY_MEANS_SITE:
+            absolute = os.path.normpath(bases[section, key] / os.path.expanduser(value))
+            fixed.setdefault(section, {})[key] = absolute
+    sections = {
+        name: msgspec.structs.replace(getattr(settings, name), **values)
+        for name, values in fixed.items()
+    }
+    return msgspec.structs.replace(settings, **sections)
 
 
 def resolve_output(settings: Settings, site_dir: Path, given: Path | None) -> Path:

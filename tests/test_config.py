@@ -97,3 +97,37 @@ def test_fingerprint_changes_with_any_setting(site: Path) -> None:
     b = load_settings(site, environ={"PUBLISHER_FEEDS__EXCERPT_LENGTH": "50"})
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == load_settings(site, environ={}).fingerprint()
+
+
+def test_paths_in_settings_are_relative_to_the_site_or_their_toml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "blog"
+    site.mkdir()
+    (site / "_config.yml").write_text('url: "https://blog.example.com"\n', encoding="utf-8")
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    toml = elsewhere / "publisher.toml"
+    toml.write_text(
+        '[paths]\nvar = "state"\n[smtp]\nca_file = "ca.pem"\n[digest]\ntemplates = "mail"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # the folder a command runs from plays no part
+    settings = load_settings(Path("blog"), toml, environ={})
+    assert settings.paths.var == str(elsewhere / "state")
+    assert settings.smtp.ca_file == str(elsewhere / "ca.pem")
+    assert settings.digest.templates == str(elsewhere / "mail")
+    assert settings.paths.output == str(site)  # not set: the site folder
+    env = {"PUBLISHER_PATHS__VAR": "from-env", "PUBLISHER_SMTP__CA_FILE": "/abs/ca.pem"}
+    overridden = load_settings(Path("blog"), toml, environ=env)
+    assert overridden.paths.var == str(site / "from-env")  # the environment has no folder
+    assert overridden.smtp.ca_file == "/abs/ca.pem"
+    plain = load_settings(Path("blog"), environ={})
+    assert plain.paths.var == str(site / ".publisher")
+    assert plain.smtp.ca_file == "" and plain.digest.templates == ""
+
+
+def test_a_site_folder_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path / "nope", environ={})
+    assert caught.value.key == "--site" and "no such folder" in caught.value.reason
