@@ -1,0 +1,205 @@
+"""The settings as frozen, validated structs: one per section of ``publisher.toml``."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import tzinfo
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+__all__ = [
+    "ENV_PREFIX",
+    "JEKYLL_KEYS",
+    "STATE_DIR",
+    "DatabaseSettings",
+    "DigestSettings",
+    "FeedSettings",
+    "PathSettings",
+    "RunSettings",
+    "Settings",
+    "SiteSettings",
+    "SmtpSettings",
+    "WebSettings",
+]
+
+ENV_PREFIX = "PUBLISHER_"
+STATE_DIR = ".publisher"
+"""The default state folder, inside the site (a dot-folder: Jekyll never publishes it)."""
+JEKYLL_KEYS = (
+    "title",
+    "description",
+    "url",
+    "baseurl",
+    "timezone",
+    "lang",
+    "permalink",
+    "excerpt_separator",
+    "author",
+)
+FeedFormat = Literal["atom", "rss", "json"]
+
+
+class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The blog itself; by default read from the site's ``_config.yml``."""
+
+    title: str = "Untitled blog"
+    description: str = ""
+    url: str = ""
+    baseurl: str = ""
+    timezone: str = "UTC"
+    lang: str = "en"
+    permalink: str = "date"
+    excerpt_separator: Annotated[str, msgspec.Meta(min_length=1)] = "\n\n"
+    author: str | None = None
+    posts_dir: str = "_posts"
+
+    @property
+    def tz(self) -> tzinfo:
+        """The site's timezone as a ``tzinfo`` (validated at load time)."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def root_url(self) -> str:
+        """``url`` + ``baseurl`` without a trailing slash: ``https://x.org/blog``."""
+        return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
+
+    @property
+    def domain(self) -> str:
+        """The host name of ``url``, for ``tag:`` URIs."""
+        return urlsplit(self.url).hostname or "localhost"
+
+
+class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What ``publisher build`` writes."""
+
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 20
+    excerpt_length: Annotated[int, msgspec.Meta(ge=10, le=10_000)] = 120
+    content: Literal["full", "excerpt"] = "full"
+    categories: bool = True
+    tags: bool = True
+    formats: tuple[FeedFormat, ...] = ("atom", "rss", "json")
+    stylesheet: bool = True
+    dir: str = "feeds"
+    workers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
+    websub_hub: str = ""
+    """A WebSub hub URL: feeds link to it and ``publisher run`` pings it when a feed changes."""
+
+
+class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where publisher keeps its state and writes its feeds; never the current folder.
+
+    A relative path is relative to the site folder, or to the folder of the
+    TOML file that sets it. :func:`load_settings` gives both back absolute.
+    """
+
+    var: str = STATE_DIR
+    """State: the SQLite database, the link secret, caches, the ``.eml`` outbox.
+
+    The default, ``SITE/.publisher``, is inside the site but begins with a dot,
+    so Jekyll never copies it into ``_site/``; the folder is made 0700.
+    """
+    output: str = ""
+    """Where ``build`` and ``run`` write ``feeds/``; empty means the site folder itself,
+    from where Jekyll copies the feeds to the web root like any static file."""
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where subscribers, editions and the outbox live."""
+
+    url: str = ""
+    """SQLAlchemy URL; empty means SQLite at ``<var>/publisher.db``."""
+
+
+class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The mail relay. No ``host``: messages are written as ``.eml`` files instead."""
+
+    host: str = ""
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    connections: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    ca_file: str = ""
+    """A PEM file of the CA certificates to trust for the relay, instead of the system's
+    (a private CA or a self-signed certificate). The certificate is always verified."""
+
+
+class DigestSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The weekly email digest."""
+
+    sender: str = msgspec.field(default="", name="from")
+    """``From:`` address, e.g. ``"Tsumiki Notes <news@blog.example.com>"``."""
+    reply_to: str = ""
+    subject: str = "{site} — {date}"
+    """Subject template: ``{site}``, ``{number}``, ``{date}``, ``{count}``."""
+    max_posts: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
+    first_edition_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    postal_address: str = ""
+    templates: str = ""
+    """A folder whose templates override the built-in ones (same file names)."""
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 500
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 5
+    retry_seconds: Annotated[float, msgspec.Meta(ge=0)] = 60.0
+    """First retry delay after a 4xx reply or a dropped connection; doubles each time."""
+    max_consecutive_errors: Annotated[int, msgspec.Meta(ge=1)] = 50
+    bounce_limit: Annotated[int, msgspec.Meta(ge=1)] = 3
+    rate_limit: Annotated[float, msgspec.Meta(ge=0)] = 0.0
+    """Messages per second at most; 0 means no limit."""
+    schedule: str = "mon 09:00"
+    """When ``publisher run`` sends: ``"mon 09:00"``, ``"mon,thu 18:30"`` or a cron expression."""
+    misfire_grace_hours: Annotated[float, msgspec.Meta(ge=0, le=24 * 7)] = 12.0
+    """A send missed (machine down) still goes out if ``publisher run`` is back within this."""
+
+
+class RunSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``publisher run`` and ``publisher worker``: timers, the runner's lock, paused sends."""
+
+    rebuild_minutes: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    """Rebuild the feeds this often even when no file change was seen (a fallback)."""
+    lock_seconds: Annotated[float, msgspec.Meta(ge=5)] = 60.0
+    """A runner that stopped renewing its lock for this long is taken over (SQLite)."""
+    paused_retry_minutes: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    """A send paused after too many errors in a row is tried again this much later."""
+    worker_poll_seconds: Annotated[float, msgspec.Meta(ge=0.1)] = 5.0
+    """``publisher worker`` looks for deliveries to make this often when idle."""
+
+
+class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Where the subscribe / confirm / unsubscribe pages are served, and their limits."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    confirm_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    """A confirm link works for this many days; then subscribing again sends a new one."""
+    resend_minutes: Annotated[int, msgspec.Meta(ge=0, le=10_080)] = 10
+    """At most one confirmation mail per address in this many minutes."""
+    subscribe_per_hour: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 20
+    """Subscribe requests one client address may make in an hour (0: no limit)."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every setting, validated. Build it with :func:`load_settings`."""
+
+    site: SiteSettings = SiteSettings()
+    feeds: FeedSettings = FeedSettings()
+    categories: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    paths: PathSettings = PathSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    digest: DigestSettings = DigestSettings()
+    web: WebSettings = WebSettings()
+    run: RunSettings = RunSettings()
+
+    @property
+    def database_url(self) -> str:
+        """The SQLAlchemy URL in force (SQLite under ``var/`` by default)."""
+        return self.database.url or f"sqlite:///{Path(self.paths.var) / 'publisher.db'}"
+
+    def fingerprint(self) -> str:
+        """A short hash of the settings that shape posts and feeds; build caches key on it."""
+        shaping = (self.site, self.feeds, self.categories, self.tags)
+        return hashlib.sha256(msgspec.json.encode(shaping)).hexdigest()[:16]
