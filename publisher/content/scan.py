@@ -1,0 +1,159 @@
+"""Find the post files: a stat-only walk of the posts folder that no link can lead astray.
+
+Like Jekyll, only files named ``YYYY-MM-DD-title.EXT`` are posts, and names
+starting with ``.``, ``_``, ``#`` or ``~`` are skipped. What cannot be read
+is yielded with the reason instead of a stat, for the reader to report:
+
+- the posts folder missing, not a folder, or a folder that cannot be listed;
+- a symlink (to a file or a folder) whose target is outside the site: it is
+  neither followed nor opened;
+- a symlink to a folder already walked (a loop such as ``_posts/loop -> .``,
+  or a second way into one folder): it is reported once and not followed;
+- a broken symlink; a post name that is not a regular file; a name that is
+  not UTF-8 (it could not be shown, stored or put in a feed).
+
+An unchanged rebuild runs this on every build, so it costs little more than
+one ``stat`` per post file and one per folder; links alone are resolved.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+
+__all__ = ["POST_NAME", "Found", "scan_posts"]
+
+POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-.+\.(?:md|markdown|mkd|mkdn|mdown|html)\Z", re.I)
+_IGNORED = (".", "_", "#", "~")
+# os.scandir gives a name that is not UTF-8 with its bytes as lone surrogates.
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
+
+Found = tuple[str, "os.stat_result | str"]
+"""A path and its stat, or the path and why it is not read."""
+
+
+def scan_posts(posts_dir: str, site_dir: str) -> Iterator[Found]:
+    """Every post file under ``posts_dir`` (recursively), in a stable order; see the module doc.
+
+    Links may lead anywhere inside ``site_dir`` or ``posts_dir``. Paths are
+    plain strings: this runs for every file on every build.
+    """
+    walk = _Walk(posts_dir, site_dir)
+    try:
+        st = os.stat(posts_dir)
+    except FileNotFoundError:
+        yield posts_dir, "no such folder (set [site] posts_dir)"
+        return
+    except OSError as exc:
+        yield posts_dir, f"cannot read the folder: {_why(exc)}"
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        yield posts_dir, "not a folder (set [site] posts_dir)"
+        return
+    walk.seen[(st.st_dev, st.st_ino)] = posts_dir
+    stack = [posts_dir]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            yield folder, f"cannot read the folder: {_why(exc)}"
+            continue
+        for entry in entries:
+            if not entry.name.startswith(_IGNORED):
+                yield from walk.entry(entry, stack)
+
+
+class _Walk:
+    """The state of one scan: where links may lead, and the folders already walked."""
+
+    def __init__(self, posts_dir: str, site_dir: str) -> None:
+        self.site = site_dir
+        self.roots = {os.path.realpath(site_dir), os.path.realpath(posts_dir)}
+        self.seen: dict[tuple[int, int], str] = {}
+
+    def entry(self, entry: os.DirEntry[str], stack: list[str]) -> Iterator[Found]:
+        name = entry.name
+        if not name.isascii() and _UNDECODABLE.search(name):
+            yield _printable(entry.path), "the file name is not UTF-8: not read"
+            return
+        post = POST_NAME.match(name) is not None
+        if entry.is_symlink():
+            yield from self.link(entry.path, post, stack)
+        elif entry.is_dir():
+            yield from self.folder(entry.path, None, stack)
+        elif post:
+            yield from _file(entry)
+
+    def link(self, path: str, post: bool, stack: list[str]) -> Iterator[Found]:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            yield path, f"broken symlink ({_target(path)}): {_why(exc)}"
+            return
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not (is_dir or post):
+            return
+        real = os.path.realpath(path)
+        if not any(real == root or real.startswith(root + os.sep) for root in self.roots):
+            yield path, f"symlink points outside the site ({_printable(real)}): not read"
+        elif is_dir:
+            yield from self.folder(path, st, stack)
+        elif stat.S_ISREG(st.st_mode):
+            yield path, st
+        else:
+            yield path, "not a regular file: not read"
+
+    def folder(self, path: str, st: os.stat_result | None, stack: list[str]) -> Iterator[Found]:
+        if st is None:
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                yield path, f"cannot read the folder: {_why(exc)}"
+                return
+        first = self.seen.setdefault((st.st_dev, st.st_ino), path)
+        if first == path:
+            stack.append(path)
+        elif path.startswith(first + os.sep):
+            yield path, f"symlink loop: leads back to {self.show(first)}: not followed"
+        else:
+            yield path, f"the same folder as {self.show(first)}: not read twice"
+
+    def show(self, path: str) -> str:
+        prefix = self.site + os.sep
+        return path[len(prefix) :] if path.startswith(prefix) else path
+
+
+def _file(entry: os.DirEntry[str]) -> Iterator[Found]:
+    if not entry.is_file():
+        yield entry.path, "not a regular file: not read"
+        return
+    try:
+        st = entry.stat()
+    except FileNotFoundError:  # deleted since the folder was listed
+        return
+    except OSError as exc:
+        yield entry.path, f"cannot read: {_why(exc)}"
+        return
+    yield entry.path, st
+
+
+def _target(path: str) -> str:
+    try:
+        return _printable(os.readlink(path))
+    except OSError:
+        return "?"
+
+
+def _printable(path: str) -> str:
+    """``path`` with the bytes of a name that is not UTF-8 shown as ``\\xNN``."""
+    if path.isascii() or not _UNDECODABLE.search(path):
+        return path
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
