@@ -37,10 +37,11 @@ Found = tuple[str, "os.stat_result | str"]
 def scan_posts(posts_dir: str, site_dir: str) -> Iterator[Found]:
     """Every post file under ``posts_dir`` (recursively), in a stable order; see the module doc.
 
-    Links may lead anywhere inside ``site_dir`` or ``posts_dir``. Paths are
-    plain strings: this runs for every file on every build.
+    Links may lead anywhere inside ``site_dir`` or ``posts_dir``. Folders
+    reached through a link are walked after every other one, so that a link
+    to a folder, not the folder, is what is reported as "already read". Paths
+    are plain strings: this runs for every file on every build.
     """
-    walk = _Walk(posts_dir, site_dir)
     try:
         st = os.stat(posts_dir)
     except FileNotFoundError:
@@ -52,43 +53,57 @@ def scan_posts(posts_dir: str, site_dir: str) -> Iterator[Found]:
     if not stat.S_ISDIR(st.st_mode):
         yield posts_dir, "not a folder (set [site] posts_dir)"
         return
-    walk.seen[(st.st_dev, st.st_ino)] = posts_dir
-    stack = [posts_dir]
-    while stack:
-        folder = stack.pop()
-        try:
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-        except OSError as exc:
-            yield folder, f"cannot read the folder: {_why(exc)}"
-            continue
-        for entry in entries:
-            if not entry.name.startswith(_IGNORED):
-                yield from walk.entry(entry, stack)
+    walk = _Walk(posts_dir, site_dir)
+    while walk.folders or walk.linked:
+        folder = walk.folders.pop() if walk.folders else walk.linked.pop(0)
+        yield from walk.folder(folder)
 
 
 class _Walk:
-    """The state of one scan: where links may lead, and the folders already walked."""
+    """The state of one scan: where links may lead, and the folders walked and to walk."""
 
     def __init__(self, posts_dir: str, site_dir: str) -> None:
         self.site = site_dir
         self.roots = {os.path.realpath(site_dir), os.path.realpath(posts_dir)}
         self.seen: dict[tuple[int, int], str] = {}
+        self.folders = [posts_dir]
+        self.linked: list[str] = []
 
-    def entry(self, entry: os.DirEntry[str], stack: list[str]) -> Iterator[Found]:
+    def folder(self, path: str) -> Iterator[Found]:
+        try:
+            st = os.stat(path)
+            first = self.seen.setdefault((st.st_dev, st.st_ino), path)
+            if first != path:
+                yield path, self.again(path, first)
+                return
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            yield path, f"cannot read the folder: {_why(exc)}"
+            return
+        for entry in entries:
+            if not entry.name.startswith(_IGNORED):
+                yield from self.entry(entry)
+
+    def again(self, path: str, first: str) -> str:
+        if path.startswith(first + os.sep):
+            return f"symlink loop: leads back to {self.show(first)}: not followed"
+        return f"the same folder as {self.show(first)}: not read twice"
+
+    def entry(self, entry: os.DirEntry[str]) -> Iterator[Found]:
         name = entry.name
         if not name.isascii() and _UNDECODABLE.search(name):
             yield _printable(entry.path), "the file name is not UTF-8: not read"
             return
         post = POST_NAME.match(name) is not None
         if entry.is_symlink():
-            yield from self.link(entry.path, post, stack)
+            yield from self.link(entry.path, post)
         elif entry.is_dir():
-            yield from self.folder(entry.path, None, stack)
+            self.folders.append(entry.path)
         elif post:
             yield from _file(entry)
 
-    def link(self, path: str, post: bool, stack: list[str]) -> Iterator[Found]:
+    def link(self, path: str, post: bool) -> Iterator[Found]:
         try:
             st = os.stat(path)
         except OSError as exc:
@@ -101,26 +116,11 @@ class _Walk:
         if not any(real == root or real.startswith(root + os.sep) for root in self.roots):
             yield path, f"symlink points outside the site ({_printable(real)}): not read"
         elif is_dir:
-            yield from self.folder(path, st, stack)
+            self.linked.append(path)
         elif stat.S_ISREG(st.st_mode):
             yield path, st
         else:
             yield path, "not a regular file: not read"
-
-    def folder(self, path: str, st: os.stat_result | None, stack: list[str]) -> Iterator[Found]:
-        if st is None:
-            try:
-                st = os.stat(path)
-            except OSError as exc:
-                yield path, f"cannot read the folder: {_why(exc)}"
-                return
-        first = self.seen.setdefault((st.st_dev, st.st_ino), path)
-        if first == path:
-            stack.append(path)
-        elif path.startswith(first + os.sep):
-            yield path, f"symlink loop: leads back to {self.show(first)}: not followed"
-        else:
-            yield path, f"the same folder as {self.show(first)}: not read twice"
 
     def show(self, path: str) -> str:
         prefix = self.site + os.sep
