@@ -28,7 +28,7 @@ from publisher.content import ReadResult, read_posts
 NOW = datetime(2025, 11, 20, tzinfo=UTC)
 CONFIG = 'title: Props\nurl: "https://blog.example.com"\ntimezone: Asia/Tokyo\n'
 FAST = settings(
-    max_examples=40,
+    max_examples=250,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -95,8 +95,32 @@ def test_any_bytes_as_a_post_file(data: bytes) -> None:
         assert len(result.posts) + len(result.problems) + result.drafts == 2
 
 
+_KEYS = ["title", "date", "categories", "tags", "slug", "permalink", "id", "author", "excerpt"]
+_KEYS += ["published", "last_modified_at", "reading_time", "category", "tag"]
+_scalar = st.one_of(
+    st.text(max_size=30).map(json.dumps),
+    st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=20),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(
+        [
+            *(
+                "2025-02-30",
+                "0001-01-01",
+                "9999-12-31 23:59:59 -12:00",
+                "2025-09-21 02:15:11 +0000",
+            ),
+            *("no", "~", "[]", "{}", "&a [*a]", "/../..", ":categories/:title", "../../etc/passwd"),
+        ]
+    ),
+)
+_value = st.one_of(_scalar, st.lists(_scalar, max_size=4).map(lambda xs: f"[{', '.join(xs)}]"))
+_mapping = st.lists(st.tuples(st.sampled_from(_KEYS), _value), max_size=8).map(
+    lambda pairs: "title: T\n" + "\n".join(f"{k}: {v}" for k, v in pairs)
+)
+
+
 @FAST
-@given(front=st.text(max_size=400))
+@given(front=st.one_of(st.text(max_size=400), _mapping))
 def test_any_front_matter_text(front: str) -> None:
     with _site() as site:
         _write(site, "2025-02-02-front.md", f"---\n{front}\n---\n\nBody.\n".encode())
@@ -166,7 +190,7 @@ def _make_tree(site: Path, steps: list[tuple[str, str, str, str]]) -> None:
             continue
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=300)
 @given(steps=_tree)
 def test_random_trees_with_links(steps: list[tuple[str, str, str, str]]) -> None:
     with _site() as site:
