@@ -388,3 +388,15 @@ def test_subscribe_page_works_with_hostile_posts(hostile_site: Path) -> None:
         ctx.engine.dispose()
     assert response.status_code == 200
     assert '<form method="post"' in response.text
+
+
+def test_a_link_to_the_site_folder_is_a_loop_not_a_walk_of_the_site(
+    site: Path, conf: Settings, now: datetime, write_post: Write, good: Path
+) -> None:
+    write_post("../vendor/2025-09-02-vendored.md", "title: Not a post of the blog")
+    (site / "_posts" / "site").symlink_to("..", target_is_directory=True)
+    result = _read(site, conf, now)
+    assert [p.title for p in result.posts] == ["Good post"]
+    assert [str(p) for p in result.problems] == [
+        "_posts/site: symlink loop: leads back to the site folder: not followed"
+    ]

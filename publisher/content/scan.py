@@ -82,26 +82,31 @@ class _Walk:
             yield path, f"cannot read the folder: {_why(exc)}"
             return
         for entry in entries:
-            if not entry.name.startswith(_IGNORED):
-                yield from self.entry(entry)
+            name = entry.name
+            if name.startswith(_IGNORED):
+                continue
+            if entry.is_symlink() or not (name.isascii() or _decodable(name)):
+                yield from self.unusual(entry)  # kept out of the loop every file goes through
+            elif entry.is_dir():
+                self.folders.append(entry.path)
+            elif POST_NAME.match(name) and entry.is_file():
+                try:
+                    yield entry.path, entry.stat()
+                except OSError as exc:
+                    yield from _unstated(entry.path, exc)
+            elif POST_NAME.match(name):
+                yield entry.path, "not a regular file: not read"
 
     def again(self, path: str, first: str) -> str:
         if path.startswith(first + os.sep):
             return f"symlink loop: leads back to {self.show(first)}: not followed"
         return f"the same folder as {self.show(first)}: not read twice"
 
-    def entry(self, entry: os.DirEntry[str]) -> Iterator[Found]:
-        name = entry.name
-        if not name.isascii() and _UNDECODABLE.search(name):
+    def unusual(self, entry: os.DirEntry[str]) -> Iterator[Found]:
+        if not _decodable(entry.name):
             yield _printable(entry.path), "the file name is not UTF-8: not read"
-            return
-        post = POST_NAME.match(name) is not None
-        if entry.is_symlink():
-            yield from self.link(entry.path, post)
-        elif entry.is_dir():
-            self.folders.append(entry.path)
-        elif post:
-            yield from _file(entry)
+        else:
+            yield from self.link(entry.path, POST_NAME.match(entry.name) is not None)
 
     def link(self, path: str, post: bool) -> Iterator[Found]:
         try:
@@ -113,8 +118,11 @@ class _Walk:
         if not (is_dir or post):
             return
         real = os.path.realpath(path)
-        if not any(real == root or real.startswith(root + os.sep) for root in self.roots):
+        if not any(_within(real, root) for root in self.roots):
             yield path, f"symlink points outside the site ({_printable(real)}): not read"
+        elif is_dir and _within(os.path.realpath(os.path.dirname(path)), real):
+            # An ancestor (even the site folder): found now, not after walking all of it.
+            yield path, f"symlink loop: leads back to {self.show(real)}: not followed"
         elif is_dir:
             self.linked.append(path)
         elif stat.S_ISREG(st.st_mode):
@@ -123,22 +131,24 @@ class _Walk:
             yield path, "not a regular file: not read"
 
     def show(self, path: str) -> str:
+        """``path`` relative to the site folder, as problems name files."""
+        if path == self.site:
+            return "the site folder"
         prefix = self.site + os.sep
         return path[len(prefix) :] if path.startswith(prefix) else path
 
 
-def _file(entry: os.DirEntry[str]) -> Iterator[Found]:
-    if not entry.is_file():
-        yield entry.path, "not a regular file: not read"
-        return
-    try:
-        st = entry.stat()
-    except FileNotFoundError:  # deleted since the folder was listed
-        return
-    except OSError as exc:
-        yield entry.path, f"cannot read: {_why(exc)}"
-        return
-    yield entry.path, st
+def _unstated(path: str, exc: OSError) -> Iterator[Found]:
+    if not isinstance(exc, FileNotFoundError):  # else deleted since the folder was listed
+        yield path, f"cannot read: {_why(exc)}"
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _decodable(name: str) -> bool:
+    return _UNDECODABLE.search(name) is None
 
 
 def _target(path: str) -> str:
