@@ -2,7 +2,7 @@
 
 Like Jekyll, only files named ``YYYY-MM-DD-title.EXT`` are posts, and names
 starting with ``.``, ``_``, ``#`` or ``~`` are skipped. What cannot be read
-is yielded with the reason instead of a stat, for the reader to report:
+is listed with the reason instead of a stat, for the reader to report:
 
 - the posts folder missing, not a folder, or a folder that cannot be listed;
 - a symlink (to a file or a folder) whose target is outside the site: it is
@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator
 
 __all__ = ["POST_NAME", "Found", "scan_posts"]
 
@@ -34,7 +33,7 @@ Found = tuple[str, "os.stat_result | str"]
 """A path and its stat, or the path and why it is not read."""
 
 
-def scan_posts(posts_dir: str, site_dir: str) -> Iterator[Found]:
+def scan_posts(posts_dir: str, site_dir: str) -> list[Found]:
     """Every post file under ``posts_dir`` (recursively), in a stable order; see the module doc.
 
     Links may lead anywhere inside ``site_dir`` or ``posts_dir``. Folders
@@ -45,18 +44,15 @@ def scan_posts(posts_dir: str, site_dir: str) -> Iterator[Found]:
     try:
         st = os.stat(posts_dir)
     except FileNotFoundError:
-        yield posts_dir, "no such folder (set [site] posts_dir)"
-        return
+        return [(posts_dir, "no such folder (set [site] posts_dir)")]
     except OSError as exc:
-        yield posts_dir, f"cannot read the folder: {_why(exc)}"
-        return
+        return [(posts_dir, f"cannot read the folder: {_why(exc)}")]
     if not stat.S_ISDIR(st.st_mode):
-        yield posts_dir, "not a folder (set [site] posts_dir)"
-        return
+        return [(posts_dir, "not a folder (set [site] posts_dir)")]
     walk = _Walk(posts_dir, site_dir)
     while walk.folders or walk.linked:
-        folder = walk.folders.pop() if walk.folders else walk.linked.pop(0)
-        yield from walk.folder(folder)
+        walk.folder(walk.folders.pop() if walk.folders else walk.linked.pop(0))
+    return walk.found
 
 
 class _Walk:
@@ -68,67 +64,71 @@ class _Walk:
         self.seen: dict[tuple[int, int], str] = {}
         self.folders = [posts_dir]
         self.linked: list[str] = []
+        self.found: list[Found] = []
 
-    def folder(self, path: str) -> Iterator[Found]:
+    def folder(self, path: str) -> None:
+        found = self.found
         try:
             st = os.stat(path)
             first = self.seen.setdefault((st.st_dev, st.st_ino), path)
             if first != path:
-                yield path, self.again(path, first)
+                found.append((path, self.again(path, first)))
                 return
             with os.scandir(path) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
-            yield path, f"cannot read the folder: {_why(exc)}"
+            found.append((path, f"cannot read the folder: {_why(exc)}"))
             return
         for entry in entries:
             name = entry.name
             if name.startswith(_IGNORED):
                 continue
             if entry.is_symlink() or not (name.isascii() or _decodable(name)):
-                yield from self.unusual(entry)  # kept out of the loop every file goes through
+                self.unusual(entry)  # kept out of the loop every file goes through
             elif entry.is_dir():
                 self.folders.append(entry.path)
             elif POST_NAME.match(name) and entry.is_file():
                 try:
-                    yield entry.path, entry.stat()
+                    found.append((entry.path, entry.stat()))
+                except FileNotFoundError:  # deleted since the folder was listed
+                    pass
                 except OSError as exc:
-                    yield from _unstated(entry.path, exc)
+                    found.append((entry.path, f"cannot read: {_why(exc)}"))
             elif POST_NAME.match(name):
-                yield entry.path, "not a regular file: not read"
+                found.append((entry.path, "not a regular file: not read"))
 
     def again(self, path: str, first: str) -> str:
         if path.startswith(first + os.sep):
             return f"symlink loop: leads back to {self.show(first)}: not followed"
         return f"the same folder as {self.show(first)}: not read twice"
 
-    def unusual(self, entry: os.DirEntry[str]) -> Iterator[Found]:
+    def unusual(self, entry: os.DirEntry[str]) -> None:
         if not _decodable(entry.name):
-            yield _printable(entry.path), "the file name is not UTF-8: not read"
+            self.found.append((_printable(entry.path), "the file name is not UTF-8: not read"))
         else:
-            yield from self.link(entry.path, POST_NAME.match(entry.name) is not None)
+            reason = self.link(entry.path, POST_NAME.match(entry.name) is not None)
+            if reason is not None:
+                self.found.append((entry.path, reason))
 
-    def link(self, path: str, post: bool) -> Iterator[Found]:
+    def link(self, path: str, post: bool) -> os.stat_result | str | None:
+        """What a symlink gives: a post's stat, why it is not read, or None (ignored or queued)."""
         try:
             st = os.stat(path)
         except OSError as exc:
-            yield path, f"broken symlink ({_target(path)}): {_why(exc)}"
-            return
+            return f"broken symlink ({_target(path)}): {_why(exc)}"
         is_dir = stat.S_ISDIR(st.st_mode)
         if not (is_dir or post):
-            return
+            return None
         real = os.path.realpath(path)
         if not any(_within(real, root) for root in self.roots):
-            yield path, f"symlink points outside the site ({_printable(real)}): not read"
-        elif is_dir and _within(os.path.realpath(os.path.dirname(path)), real):
+            return f"symlink points outside the site ({_printable(real)}): not read"
+        if is_dir and _within(os.path.realpath(os.path.dirname(path)), real):
             # An ancestor (even the site folder): found now, not after walking all of it.
-            yield path, f"symlink loop: leads back to {self.show(real)}: not followed"
-        elif is_dir:
+            return f"symlink loop: leads back to {self.show(real)}: not followed"
+        if is_dir:
             self.linked.append(path)
-        elif stat.S_ISREG(st.st_mode):
-            yield path, st
-        else:
-            yield path, "not a regular file: not read"
+            return None
+        return st if stat.S_ISREG(st.st_mode) else "not a regular file: not read"
 
     def show(self, path: str) -> str:
         """``path`` relative to the site folder, as problems name files."""
@@ -136,11 +136,6 @@ class _Walk:
             return "the site folder"
         prefix = self.site + os.sep
         return path[len(prefix) :] if path.startswith(prefix) else path
-
-
-def _unstated(path: str, exc: OSError) -> Iterator[Found]:
-    if not isinstance(exc, FileNotFoundError):  # else deleted since the folder was listed
-        yield path, f"cannot read: {_why(exc)}"
 
 
 def _within(path: str, folder: str) -> bool:
