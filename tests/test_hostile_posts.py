@@ -400,3 +400,14 @@ def test_a_link_to_the_site_folder_is_a_loop_not_a_walk_of_the_site(
     assert [str(p) for p in result.problems] == [
         "_posts/site: symlink loop: leads back to the site folder: not followed"
     ]
+
+
+def test_a_fifo_named_like_a_post_is_reported_not_opened(
+    site: Path, conf: Settings, now: datetime, good: Path
+) -> None:
+    os.mkfifo(site / "_posts" / "2025-09-02-pipe.md")  # opening it would wait for a writer
+    result = _read(site, conf, now)
+    assert [p.title for p in result.posts] == ["Good post"]
+    assert [str(p) for p in result.problems] == [
+        "_posts/2025-09-02-pipe.md: not a regular file: not read"
+    ]
