@@ -237,3 +237,15 @@ def test_an_unwritable_output_is_a_clear_error(blog: Path, now: datetime) -> Non
     assert str(info.value).startswith(str(out / "feeds"))
     again = pickle.loads(pickle.dumps(info.value))  # crosses from worker processes intact
     assert (again.path, again.reason) == (info.value.path, info.value.reason)
+
+
+def test_strict_refuses_warnings_even_when_nothing_changed(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    write_post("2025-09-01-a.md", 'title: "A\x07"')
+    first = _build(site, now)
+    assert first.exit_code == 0 and len(first.warnings) == 1 and first.written
+    cached = _build(site, now)
+    assert cached.parsed == 0 and cached.warnings == first.warnings
+    strict = _build(site, now, strict=True)
+    assert strict.aborted and strict.exit_code == 2

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from publisher.content.frontmatter import _split, load_simple
+from publisher.content.frontmatter import _split, clean_front, load_front, load_simple
+from publisher.content.yamlsafe import load_yaml, repair_strings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +115,30 @@ def test_generated_corpus_agrees(tmp_path: Path) -> None:
         fast = load_simple(split[0])
         assert fast is not None, path.name
         assert fast == _yaml(split[0]), path.name
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "fast"),
+    [
+        ('title: "a\x01b"', 2, True),
+        ('layout: post\ntitle: "a\x7fb"', 3, True),
+        ('title: "\x80x\x9f"', 2, True),
+        ("title: plain\ufffe text", 2, False),
+        ('tags: ["a\x0b", "b"]', 2, True),
+        ("title: x\x00y\nreading_time: 3", 2, True),
+        ('title: "ok"\n\x1bdate: 2025-09-21 02:15:11 +0000', 3, True),
+        ('title: "a\\x01 \x02"\nnested:\n  k: "\x03"', 2, False),
+    ],
+)
+def test_cleaned_front_matter_reads_the_same_both_ways(front: str, line: int, fast: bool) -> None:
+    cleaned, notes = clean_front(front)
+    assert [n[0] for n in notes] == [line]
+    assert "\x7f" not in cleaned and all(ord(c) >= 0x20 or c == "\n" for c in cleaned)
+    by_yaml, _ = repair_strings(load_yaml(cleaned), lambda key: None)
+    simple = load_simple(cleaned)
+    assert (simple is not None) == fast
+    if simple is not None:
+        assert simple == by_yaml
+    meta, warnings = load_front(Path("x.md"), front)
+    assert meta == by_yaml
+    assert warnings[0] == notes[0]

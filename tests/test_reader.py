@@ -292,3 +292,27 @@ def test_many_posts_are_parsed_in_parallel_with_the_same_result(
     serial = read_posts(site, load_settings(site), now)
     assert parallel.posts == serial.posts and parallel.problems == serial.problems
     assert len(parallel.posts) == 260 and len(parallel.problems) == 1
+
+
+def test_an_impossible_date_inside_a_list_is_reported_on_its_own_line(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    bad = write_post("2025-09-02-x.md", "title: X\nhistory:\n  - 2025-01-01\n  - 2025-02-30")
+    write_post("2025-09-03-y.md", "title: Y")
+    result = _read(site, now)
+    assert [p.title for p in result.posts] == ["Y"]
+    (problem,) = result.problems
+    assert problem.line == 5
+    assert bad.read_text(encoding="utf-8").splitlines()[4] == "  - 2025-02-30"
+
+
+def test_a_post_with_a_warning_is_cached_with_it(
+    site: Path, write_post: Callable[..., Path], now: datetime, tmp_path: Path
+) -> None:
+    write_post("2025-09-02-x.md", 'title: "Ring\x07"')
+    cache = tmp_path / "state" / "posts.json"
+    first, second = _read(site, now, cache), _read(site, now, cache)
+    assert (first.parsed, second.parsed) == (1, 0)
+    assert [p.title for p in second.posts] == ["Ring"]
+    assert second.warnings == first.warnings and len(first.warnings) == 1
+    assert second.problems == ()

@@ -51,7 +51,11 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class BuildReport:
-    """What one build did; ``exit_code`` is 0 (clean), 1 (problems reported) or 2 (nothing)."""
+    """What one build did; ``exit_code`` is 0 (clean), 1 (problems reported) or 2 (nothing).
+
+    ``warnings`` are posts published after something in them was mended: they
+    leave the exit code 0, unless the build was ``strict``.
+    """
 
     files: int
     published: int
@@ -66,6 +70,7 @@ class BuildReport:
     next_due: datetime | None
     aborted: bool = False
     output_dir: str = ""
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -96,6 +101,9 @@ class BuildReport:
             "problems": [
                 {"path": p.path, "line": p.line, "reason": p.reason} for p in self.problems
             ],
+            "warnings": [
+                {"path": p.path, "line": p.line, "reason": p.reason} for p in self.warnings
+            ],
         }
 
 
@@ -116,6 +124,7 @@ class _LastBuild(msgspec.Struct, frozen=True):
     drafts: int
     outputs: tuple[str, ...]
     problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 def build_feeds(request: BuildRequest) -> BuildReport:
@@ -128,7 +137,9 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     signature = _signature(listing, settings, output_dir)
     manifest = Manifest.load(var / "feeds.json")
     unchanged = _unchanged_site(var / "build.json", signature, now, manifest)
-    if unchanged is not None and not (request.strict and unchanged.problems):
+    if unchanged is not None and not (
+        request.strict and (unchanged.problems or unchanged.warnings)
+    ):
         return unchanged
     read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
     plans, plan_problems = plan_feeds(read.posts, settings)
@@ -142,8 +153,9 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     html, body_problems = render_bodies(needed, settings, html_cache)
     problems = read.problems + tuple(plan_problems) + tuple(body_problems)
     report = _report(read, problems, output_dir, rendered=len(needed))
-    if (request.strict and problems) or (not read.posts and read.problems):
-        return replace(report, aborted=bool(request.strict and problems))
+    refused = bool(request.strict and (problems or read.warnings))
+    if refused or (not read.posts and read.problems):
+        return replace(report, aborted=refused)
     written, same = _write(plans, stale, keys, html, settings, output_dir, manifest)
     removed = _remove_orphans(manifest, plans, output_dir, settings)
     manifest.save()
@@ -186,6 +198,7 @@ def _unchanged_site(
         problems=last.problems,
         next_due=last.next_due,
         output_dir=last.output_dir,
+        warnings=last.warnings,
     )
 
 
@@ -200,6 +213,7 @@ def _remember(path: Path, signature: str, report: BuildReport) -> None:
         drafts=report.drafts,
         outputs=tuple(sorted(report.written + report.unchanged)),
         problems=report.problems,
+        warnings=report.warnings,
     )
     with contextlib.suppress(OSError):
         write_atomic(path, msgspec.json.encode(last))
@@ -293,6 +307,7 @@ def _report(
         problems=problems,
         next_due=read.scheduled[0].date if read.scheduled else None,
         output_dir=str(output_dir),
+        warnings=read.warnings,
     )
 
 

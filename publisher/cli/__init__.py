@@ -86,9 +86,11 @@ def _print_report(report: app.BuildReport) -> None:
     if report.drafts:
         parts.append(f"{report.drafts} unpublished")
     parts.append(f"{len(report.problems)} with problems")
+    if report.warnings:
+        parts.append(f"{len(report.warnings)} published with warnings")
     click.echo(f"Read {report.files} post files: " + ", ".join(parts) + ".")
     if report.aborted:
-        click.echo("--strict: nothing was written because of the problems below.")
+        click.echo("--strict: nothing was written because of the problems or warnings below.")
     elif report.published == 0 and report.problems:
         click.echo("Nothing could be published; no feed was written.")
     else:
@@ -101,10 +103,11 @@ def _print_report(report: app.BuildReport) -> None:
             click.echo(f"  wrote {feeds / path}")
         if len(report.written) > SHOWN:
             click.echo(f"  … and {len(report.written) - SHOWN} more (--json lists them all)")
-    if report.problems:
-        click.echo("Problems:", err=True)
-        for problem in report.problems:
-            click.echo(f"  {problem}", err=True)
+    for title, found in (("Problems:", report.problems), ("Warnings:", report.warnings)):
+        if found:
+            click.echo(title, err=True)
+            for problem in found:
+                click.echo(f"  {problem}", err=True)
 
 
 def _register() -> None:

@@ -62,10 +62,15 @@ def _render_all(posts: list[Post], settings: Settings) -> list[str | Problem]:
 
 
 def _render_one(post: Post, settings: Settings) -> str | Problem:
+    """The body's HTML, or the Problem that kept it from being read or rendered (never raises)."""
     try:
-        body = read_body(Path(post.source), post.body_offset)
+        return render_markdown(read_body(Path(post.source), post.body_offset), post.url)
     except PostError as exc:
         return Problem(path=post.path, line=exc.line, reason=exc.reason)
     except OSError as exc:
         return Problem(path=post.path, reason=f"cannot read the body: {exc}")
-    return render_markdown(body, post.url)
+    except RecursionError:
+        return Problem(path=post.path, reason="the body is nested too deeply to render")
+    except Exception as exc:  # a bug or a case not foreseen: the excerpt stands in
+        reason = f"cannot render the body ({type(exc).__name__}): {exc}"
+        return Problem(path=post.path, reason=reason)

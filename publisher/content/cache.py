@@ -21,11 +21,16 @@ from publisher.models import Post, Problem
 
 __all__ = ["CacheEntry", "HtmlCache", "load_posts_cache", "save_posts_cache"]
 
-VERSION = 1
+# 2: an entry may hold both a post and a problem (the post's warning), and a
+# stamp starting with "!" is a listed file that could not be read.
+VERSION = 2
 
 
 class CacheEntry(msgspec.Struct, frozen=True, array_like=True):
-    """What reading one file gave: a post, a problem, or a draft (neither)."""
+    """What reading one file gave: a post, a problem, or a draft (neither).
+
+    A post with a problem was published with a warning (see ``ReadResult.warnings``).
+    """
 
     stamp: str
     post: Post | None = None

@@ -69,7 +69,24 @@ def _body_renderer() -> Callable[[str], str]:
     except ImportError:  # pragma: no cover - the pure-Python engine is the reference
         return python_renderer()
     engine = markdown_it_pyrs.MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
-    return lambda text: _final_newline(engine.render(text))
+
+    def render(text: str) -> str:
+        try:
+            return _final_newline(engine.render(text))
+        except BaseException as exc:
+            # markdown-it-pyrs 0.4 panics on some input ("[`" unclosed), and pyo3
+            # raises a panic as a BaseException: that text goes to the reference engine.
+            if not _is_rust_panic(exc):
+                raise
+        return python_renderer()(text)
+
+    return render
+
+
+def _is_rust_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is pyo3's PanicException (its module cannot be imported to name it)."""
+    kind = type(exc)
+    return kind.__module__ == "pyo3_runtime" and kind.__name__ == "PanicException"
 
 
 def python_renderer() -> Callable[[str], str]:

@@ -1,14 +1,16 @@
 """Front matter → :class:`~publisher.models.Post`: Jekyll's rules, one file at a time.
 
 Pure apart from reading the one file it is given. Any reason not to publish
-the post is a :class:`~publisher.errors.PostError` with the path and line.
+the post is a :class:`~publisher.errors.PostError` with the path and line;
+what was mended to publish it comes back as warnings.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import date as calendar_date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher.config import Settings
 from publisher.content.dates import date_from_filename, parse_date
@@ -20,11 +22,18 @@ from publisher.content.permalink import post_path
 from publisher.errors import PostError
 from publisher.models import Post
 
+if TYPE_CHECKING:
+    from publisher.content.yamlsafe import Note
+
 __all__ = ["DRAFT", "parse_post", "post_slug"]
 
 DRAFT = "draft"
 # Enough body to find the first paragraph (and a title line before it) in most posts.
 _EXCERPT_CHARS = 3000
+# The digest, the schedule and the feeds do date arithmetic of a few weeks
+# either side of a post's date, and show it in UTC and in the site's timezone:
+# a date that close to datetime's limits (years 1 and 9999) cannot be published.
+_DATE_MARGIN = timedelta(days=366)
 
 
 def post_slug(filename: str) -> str:
@@ -33,12 +42,17 @@ def post_slug(filename: str) -> str:
     return stem[11:] if len(stem) > 11 else stem
 
 
-def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") -> Post | str:
-    """Read one post file; return its :class:`Post`, or ``DRAFT`` for ``published: false``."""
+def parse_post(
+    path: Path, relpath: str, settings: Settings, stamp: str = ""
+) -> tuple[Post | str, tuple[Note, ...]]:
+    """Read one post file: its :class:`Post` (or ``DRAFT`` for ``published: false``), and warnings.
+
+    The warnings say what was removed or repaired to read it; a draft has none.
+    """
     head = read_head(path)
     meta = head.meta
     if meta.get("published") is False:
-        return DRAFT
+        return DRAFT, ()
     title = _text(meta.get("title"))
     if not title:
         raise PostError(
@@ -49,7 +63,7 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
         # The excerpt comes from the first paragraph, and it is not all in the head read.
         head = read_more_body(path, head, _EXCERPT_CHARS)
     site = settings.site
-    date = _date(path, head, "date", settings) or date_from_filename(path.name, site.tz)
+    date = _date(path, head, "date", settings) or _filename_date(path, site.tz)
     if date is None:
         raise PostError(path, "no date: neither a date key nor a YYYY-MM-DD- file name", line=1)
     updated = _date(path, head, "last_modified_at", settings) or date
@@ -60,7 +74,7 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
     local = date.astimezone(site.tz)
     pattern = _text(meta.get("permalink")) or site.permalink
     url = site.root_url + post_path(pattern, local, categories, slug)
-    return Post(
+    post = Post(
         source=str(path),
         path=relpath,
         title=title,
@@ -77,6 +91,7 @@ def parse_post(path: Path, relpath: str, settings: Settings, stamp: str = "") ->
         body_offset=head.body_offset,
         stamp=stamp,
     )
+    return post, head.warnings
 
 
 def _date(path: Path, head: Head, key: str, settings: Settings) -> datetime | None:
@@ -84,9 +99,29 @@ def _date(path: Path, head: Head, key: str, settings: Settings) -> datetime | No
     if value is None or value == "":
         return None
     try:
-        return parse_date(value, settings.site.tz)
-    except ValueError as exc:
+        return _in_range(parse_date(value, settings.site.tz), settings.site.tz)
+    except (ValueError, OverflowError) as exc:
         raise PostError(path, f"{key}: {exc}", line=key_line(head.front_matter, key)) from exc
+
+
+def _filename_date(path: Path, tz: tzinfo) -> datetime | None:
+    found = date_from_filename(path.name, tz)
+    try:
+        return None if found is None else _in_range(found, tz)
+    except (ValueError, OverflowError) as exc:
+        raise PostError(path, f"the date in the file name: {exc}", line=1) from exc
+
+
+def _in_range(value: datetime, tz: tzinfo) -> datetime:
+    """``value`` if it is far enough from datetime's limits; else ``ValueError``."""
+    try:
+        for moment in (value - _DATE_MARGIN, value + _DATE_MARGIN):
+            moment.astimezone(UTC)
+            moment.astimezone(tz)
+    except OverflowError:
+        shown = value.isoformat()
+        raise ValueError(f"{shown} is too close to year 1 or 9999 to publish") from None
+    return value
 
 
 def _excerpt(head: Head, title: str, settings: Settings) -> str:
@@ -98,7 +133,8 @@ def _excerpt(head: Head, title: str, settings: Settings) -> str:
 
 
 def _text(value: object) -> str:
-    if value is None or isinstance(value, (dict, list)):
+    # Scalars only: the str() of a container can be huge (aliases nest without copying).
+    if not isinstance(value, (str, int, float, calendar_date)):
         return ""
     return strip_xml_illegal(str(value)).strip()
 

@@ -1,9 +1,12 @@
 """read_posts: a Jekyll ``_posts`` folder → published Posts and reported Problems.
 
 Like Jekyll, only files named ``YYYY-MM-DD-title.EXT`` are posts (others are
-ignored), ``published: false`` posts are skipped, and posts dated after
-``now`` wait. One bad file is one :class:`~publisher.models.Problem`; every
-other post is still read. Parsed posts are cached (see
+ignored, see :mod:`publisher.content.scan`), ``published: false`` posts are
+skipped, and posts dated after ``now`` wait. One bad file, link or folder is
+one :class:`~publisher.models.Problem`, whatever went wrong reading it; every
+other post is still read. A post published after something in it was mended
+(a control character removed, say) carries a warning, also a ``Problem``.
+Parsed posts are cached (see
 :mod:`publisher.content.cache`), and a cold read of many files is spread over
 the machine's cores.
 
@@ -15,7 +18,6 @@ the machine's cores.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,12 +27,12 @@ import msgspec
 
 from publisher.config import Settings
 from publisher.content.cache import CacheEntry, load_posts_cache, save_posts_cache
+from publisher.content.scan import scan_posts
 from publisher.errors import PostError
 from publisher.models import Post, Problem
 
 __all__ = ["ReadResult", "list_posts", "read_posts", "scan_posts"]
 
-POST_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-.+\.(?:md|markdown|mkd|mkdn|mdown|html)$", re.I)
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN = 200
 
@@ -48,34 +50,22 @@ class ReadResult:
     drafts: int
     parsed: int
     """Files actually parsed this time (the rest came from the cache)."""
-
-
-def scan_posts(posts_dir: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """Every post file under ``posts_dir`` (recursively) with its stat, in a stable order.
-
-    Paths are plain strings: this runs for every file on every build, and an
-    unchanged rebuild should cost little more than the ``stat`` calls.
-    """
-    stack = [str(posts_dir)]
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            if entry.name.startswith((".", "_", "#", "~")):
-                continue
-            if entry.is_dir():
-                stack.append(entry.path)
-            elif POST_NAME.match(entry.name) and entry.is_file():
-                yield entry.path, entry.stat()
+    warnings: tuple[Problem, ...] = ()
+    """Posts published (or scheduled) after something in them was mended."""
 
 
 def list_posts(site_dir: Path, settings: Settings) -> list[tuple[str, str]]:
-    """(absolute path, ``size-mtime_ns`` stamp) of every post file: what a rebuild compares."""
-    folder = site_dir.resolve() / settings.site.posts_dir
-    return [(path, f"{st.st_size}-{st.st_mtime_ns}") for path, st in scan_posts(folder)]
+    """(absolute path, ``size-mtime_ns`` stamp) of every post file: what a rebuild compares.
+
+    What cannot be read is listed too, with ``!`` and the reason as its stamp,
+    so that it is reported (and the report cached) like any bad post.
+    """
+    site = site_dir.resolve()
+    folder = str(site / settings.site.posts_dir)
+    return [
+        (path, f"!{st}" if isinstance(st, str) else f"{st.st_size}-{st.st_mtime_ns}")
+        for path, st in scan_posts(folder, str(site))
+    ]
 
 
 def read_posts(
@@ -112,27 +102,32 @@ def _collect(entries: dict[str, CacheEntry], now: datetime, parsed: int) -> Read
     posts: list[Post] = []
     scheduled: list[Post] = []
     problems: list[Problem] = []
-    drafts = 0
+    warnings: list[Problem] = []
+    drafts = unread = 0
     for entry in entries.values():
+        unread += entry.stamp.startswith("!")
+        if entry.post is None:
+            if entry.problem is not None:
+                problems.append(entry.problem)
+            else:
+                drafts += 1
+            continue
         if entry.problem is not None:
-            problems.append(entry.problem)
-        elif entry.post is None:
-            drafts += 1
-        elif entry.post.date > now:
-            scheduled.append(entry.post)
-        else:
-            posts.append(entry.post)
+            warnings.append(entry.problem)
+        (scheduled if entry.post.date > now else posts).append(entry.post)
     posts.sort(key=lambda p: (p.date, p.path), reverse=True)
     unique, clashes = _unique_ids(posts)
     scheduled.sort(key=lambda p: (p.date, p.path))
     problems.sort(key=lambda p: (p.path, p.line or 0))
+    warnings.sort(key=lambda p: (p.path, p.line or 0))
     return ReadResult(
         posts=tuple(unique),
         problems=tuple(problems + clashes),
         scheduled=tuple(scheduled),
-        files=len(entries),
+        files=len(entries) - unread,
         drafts=drafts,
         parsed=parsed,
+        warnings=tuple(warnings),
     )
 
 
@@ -178,14 +173,35 @@ def _parse_all(
 
 
 def _parse_one(item: tuple[str, str, str], settings: Settings) -> tuple[str, CacheEntry]:
-    from publisher.content.post import parse_post  # not needed when every post is cached
-
+    """One file's entry; whatever goes wrong reading it is its Problem, never an exception."""
     key, relpath, stamp = item
+    if stamp.startswith("!"):  # listed, not to be opened: see list_posts
+        return key, CacheEntry(stamp, problem=Problem(path=relpath, reason=stamp[1:]))
     try:
-        post = parse_post(Path(key), relpath, settings, stamp)
+        post, notes = _parse(key, relpath, settings, stamp)
     except PostError as exc:
         problem = Problem(path=relpath, line=exc.line, reason=exc.reason)
         return key, CacheEntry(stamp, problem=problem)
     except OSError as exc:
         return key, CacheEntry(stamp, problem=Problem(path=relpath, reason=f"cannot read: {exc}"))
-    return key, CacheEntry(stamp, post=post if isinstance(post, Post) else None)
+    except RecursionError:
+        reason = "nested too deeply to read (RecursionError)"
+        return key, CacheEntry(stamp, problem=Problem(path=relpath, reason=reason))
+    except Exception as exc:  # a bug or a case not foreseen: still one post, not the build
+        reason = f"cannot read ({type(exc).__name__}): {exc}"
+        return key, CacheEntry(stamp, problem=Problem(path=relpath, reason=reason))
+    if not isinstance(post, Post):
+        return key, CacheEntry(stamp)  # a draft
+    warning = None
+    if notes:
+        reason = "; ".join(text for _, text in notes)
+        warning = Problem(path=relpath, line=notes[0][0], reason=reason)
+    return key, CacheEntry(stamp, post=post, problem=warning)
+
+
+def _parse(
+    key: str, relpath: str, settings: Settings, stamp: str
+) -> tuple[Post | str, tuple[tuple[int | None, str], ...]]:
+    from publisher.content.post import parse_post  # not needed when every post is cached
+
+    return parse_post(Path(key), relpath, settings, stamp)
