@@ -118,7 +118,8 @@ class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Where publisher keeps its state and writes its feeds; never the current folder.
 
     A relative path is relative to the site folder, or to the folder of the
-    TOML file that sets it. :func:`load_settings` gives both back absolute.
+    TOML file that sets it. :func:`load_settings` gives both back absolute
+    (so are ``[digest] templates`` and ``[smtp] ca_file`` when set).
     """
 
     var: str = STATE_DIR
@@ -260,28 +261,38 @@ def load_settings(
     if path is not None:
         toml = _read_toml(path)
         _merge(data, toml)
-        paths = toml.get("paths")
-        for key in _ANCHORED:
-            if isinstance(paths, dict) and key in paths:
-                bases[key] = path.absolute().parent
+        for section, key in _ANCHORED:
+            table = toml.get(section)
+            if isinstance(table, dict) and key in table:
+                bases[section, key] = path.absolute().parent
     overrides = _read_environment(env)
-    for key in _ANCHORED:  # the environment has no folder: relative to the site
-        if key in overrides.get("paths", {}):
-            bases[key] = site
+    for section, key in _ANCHORED:  # the environment has no folder: relative to the site
+        if key in overrides.get(section, {}):
+            bases[section, key] = site
     _merge(data, overrides)
     settings = _convert(data)
     _check(settings)
     return _anchor(settings, bases)
 
 
-_ANCHORED = ("var", "output")
+_ANCHORED = (("paths", "var"), ("paths", "output"), ("digest", "templates"), ("smtp", "ca_file"))
+"""The settings that name a file or folder: relative to the site or the TOML file setting them."""
+_MAY_BE_EMPTY = {("digest", "templates"), ("smtp", "ca_file")}
+"""Empty means "none" here, not the folder it would be relative to."""
 
 
-def _anchor(settings: Settings, bases: dict[str, Path]) -> Settings:
-    """``[paths]`` made absolute against the folders they are relative to."""
-    paths = settings.paths
-    fixed = {key: os.path.normpath(bases[key] / getattr(paths, key)) for key in _ANCHORED}
-    return msgspec.structs.replace(settings, paths=msgspec.structs.replace(paths, **fixed))
+def _anchor(settings: Settings, bases: dict[tuple[str, str], Path]) -> Settings:
+    """The path settings made absolute against the folders they are relative to."""
+    fixed: dict[str, dict[str, str]] = {}
+    for section, key in _ANCHORED:
+        value = getattr(getattr(settings, section), key)
+        if value or (section, key) not in _MAY_BE_EMPTY:
+            fixed.setdefault(section, {})[key] = os.path.normpath(bases[section, key] / value)
+    tables = {
+        section: msgspec.structs.replace(getattr(settings, section), **values)
+        for section, values in fixed.items()
+    }
+    return msgspec.structs.replace(settings, **tables)
 
 
 def resolve_output(settings: Settings, site_dir: Path, given: Path | None) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from state_support import CSV, EXAMPLE_SITE, NOW, clean_env, listing, ok, publisher
 
+from publisher.config import load_settings
 from publisher.tokens import sign
 
 STATE = ".publisher"
@@ -163,3 +164,39 @@ def test_old_state_in_var_stops_every_command_that_would_start_anew(
     assert _emails(publisher("subscribers", "list", "--site", given, cwd=cwd)) == EXPECTED
     assert _token(ok(publisher(*preview, cwd=cwd))) == old_token
     assert not (old / "publisher.db").exists()
+
+
+def test_digest_templates_are_found_from_any_folder(tmp_path: Path) -> None:
+    # `[digest] templates = "mail"` is the site's mail/ folder, not the current folder's.
+    site = _site(tmp_path / "blog")
+    toml = site / "publisher.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("[digest]\n", '[digest]\ntemplates = "mail"\n'),
+        encoding="utf-8",
+    )
+    (site / "mail").mkdir()
+    (site / "mail" / "edition.txt.j2").write_text("OUR OWN TEXT {{ subject }}\n", "utf-8")
+    b = _folder(tmp_path, "b")
+    preview = ("digest", "preview", "--format", "text", "--site", str(site), "--now", NOW)
+    for cwd in (site, b, Path("/")):
+        assert ok(publisher(*preview, cwd=cwd)).startswith("OUR OWN TEXT Tsumiki Notes"), cwd
+
+
+def test_file_settings_are_relative_to_the_site_or_their_toml_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(tmp_path / "blog")
+    conf = tmp_path / "etc" / "publisher.toml"
+    conf.parent.mkdir()
+    conf.write_text('[smtp]\nca_file = "relay.pem"\n[digest]\ntemplates = "mail"\n', "utf-8")
+    monkeypatch.chdir(_folder(tmp_path, "elsewhere"))
+    plain = load_settings(site, environ={})
+    assert (plain.smtp.ca_file, plain.digest.templates) == ("", "")  # empty stays "none"
+    assert plain.paths.var == str(site / STATE)
+    assert plain.paths.output == str(site)
+    beside = load_settings(site, conf, environ={})
+    assert beside.smtp.ca_file == str(tmp_path / "etc" / "relay.pem")
+    assert beside.digest.templates == str(tmp_path / "etc" / "mail")
+    assert beside.paths.var == str(site / STATE)  # not set by that file: the site's
+    env = load_settings(site, conf, environ={"PUBLISHER_SMTP__CA_FILE": "certs/ca.pem"})
+    assert env.smtp.ca_file == str(site / "certs" / "ca.pem")
