@@ -222,7 +222,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def database_url(self) -> str:
-        """The SQLAlchemy URL in force (SQLite under ``var/`` by default)."""
+        """The SQLAlchemy URL in force (SQLite in ``[paths] var`` by default)."""
         return self.database.url or f"sqlite:///{Path(self.paths.var) / 'publisher.db'}"
 
     def fingerprint(self) -> str:

@@ -184,3 +184,15 @@ def test_jekyll_publishes_publisher_toml_unless_excluded(site: Path) -> None:
     assert built.returncode == 0, built.stdout + built.stderr
     assert (site / "_site" / "publisher.toml").is_file()
     assert (site / "_site" / "config" / "publisher.toml").is_file()
+
+    # What the README says to add to _config.yml keeps both out.
+    shutil.rmtree(site / "_site")
+    text = config.read_text(encoding="utf-8").replace(
+        "exclude:\n", "exclude:\n  - publisher.toml\n  - config\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    built = jekyll_build(site)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert any((site / "_site").rglob("*.html"))  # the site itself was built
+    assert not (site / "_site" / "publisher.toml").exists()
+    assert not (site / "_site" / "config").exists()
