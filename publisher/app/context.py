@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -137,10 +138,11 @@ class Context:
             return
         old = find_old_state(self.site_dir, self.var)
         if old is not None:
+            move = _move_command(old, self.var)
             raise ConfigError(
                 "paths.var",
                 f"{old} holds publisher's state from an earlier version, which kept it in the"
-                f" current folder; it now lives in {self.var}. Move it (mv {old} {self.var}) or"
+                f" current folder; it now lives in {self.var}. Move it ({move}) or"
                 f' keep it where it is with [paths] var = "{old}". Nothing was changed.',
             )
 
@@ -153,6 +155,19 @@ def find_old_state(site_dir: Path, var: Path) -> Path | None:
         if any((candidate / name).is_file() for name in _OLD_STATE):
             return candidate
     return None
+
+
+def _move_command(old: Path, var: Path) -> str:
+    """The shell command that makes ``old``'s state ``var``'s.
+
+    ``mv OLD VAR`` while ``var`` exists (a build already made its ``cache/`` there) would
+    put ``old`` inside it, as ``VAR/var``, where nothing looks: then move what ``old`` holds,
+    less its cache (rebuilt when missing).
+    """
+    if not var.exists():
+        return f"mv {shlex.quote(str(old))} {shlex.quote(str(var))}"
+    held = sorted(shlex.quote(str(p)) for p in old.iterdir() if p.name != "cache")
+    return f"mv {' '.join(held)} {shlex.quote(str(var))}/"
 
 
 def _create_secret(path: Path) -> None:

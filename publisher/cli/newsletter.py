@@ -337,7 +337,7 @@ def export_command(
 
 @click.group()
 def db() -> None:
-    """The database (SQLite under var/ by default, or [database] url)."""
+    """The database (SQLite in SITE/.publisher/ by default, or [database] url)."""
 
 
 @db.command()

@@ -93,7 +93,8 @@ class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Where publisher keeps its state and writes its feeds; never the current folder.
 
     A relative path is relative to the site folder, or to the folder of the
-    TOML file that sets it. :func:`load_settings` gives both back absolute.
+    TOML file that sets it. :func:`load_settings` gives both back absolute
+    (so are ``[digest] templates`` and ``[smtp] ca_file`` when set).
     """
 
     var: str = STATE_DIR
@@ -196,7 +197,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     @property
     def database_url(self) -> str:
-        """The SQLAlchemy URL in force (SQLite under ``var/`` by default)."""
+        """The SQLAlchemy URL in force (SQLite in ``[paths] var`` by default)."""
         return self.database.url or f"sqlite:///{Path(self.paths.var) / 'publisher.db'}"
 
     def fingerprint(self) -> str:
