@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from publisher.errors import PublisherError, RunnerBusy, StoreError
 from publisher.store.processes import ended_here
@@ -72,7 +72,7 @@ class RunnerLock:
         try:
             self.session.execute(text("SELECT 1"))
             self.session.commit()  # not left idle in a transaction
-        except DBAPIError:  # the connection is gone, and the lock with it
+        except (DBAPIError, StoreError):  # the connection is gone, and the lock with it
             self.session.invalidate()
             self.session.close()
             self.session = None
@@ -171,16 +171,8 @@ def _attempt(
         return acquire_runner_lock(engine, owner, ttl, now=now)
     except RunnerBusy as busy:
         return busy
-    except OperationalError as exc:  # unreachable, restarting, locked past the busy timeout
-        return StoreError(_database_name(engine), str(exc.orig).strip().splitlines()[0])
-
-
-def _database_name(engine: Engine) -> str:
-    """``host:port/name`` or the SQLite file: no user, no password."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        return str(url.database)
-    return f"{url.host}:{url.port or 5432}/{url.database}"
+    except StoreError as exc:  # unreachable, restarting, locked past the busy timeout
+        return exc
 
 
 def runner_lock_holder(engine: Engine, now: datetime | None = None) -> str | None:
