@@ -242,21 +242,30 @@ def _until_broken(reader: Iterator[list[str]], feed: _Feed, delimiter: str) -> I
         except csv.Error as exc:
             yield feed.taken[0][0], _csv_reason(exc)
             return
-        start = feed.taken[0][0]
-        if feed.done and _unclosed(feed.taken, delimiter):
-            yield start, 'a quoted cell opened here is never closed (a stray "?)'
+        start, broken = feed.taken[0][0], _misquoted(feed.taken, delimiter, feed.done)
+        if broken:
+            yield start, broken
             return
         yield start, cells
 
 
-def _unclosed(lines: list[Line], delimiter: str) -> bool:
-    """Whether the record made of ``lines`` ends inside a quoted cell at the end of the file."""
+def _misquoted(lines: list[Line], delimiter: str, at_end: bool) -> str:
+    """Why a record is a stray quote's doing: one over several lines not well formed, or unclosed.
+
+    The lenient reader takes ``"Ann" Smith`` on one line as ``Ann Smith``;
+    a quote that swallows the lines after it must at least close where a cell ends.
+    """
+    if len(lines) == 1 and not at_end:
+        return ""
     try:
         for _row in csv.reader((t for _, t in lines), delimiter=delimiter, strict=True):
             pass
     except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
-    return False
+        if "unexpected end of data" in str(exc):
+            return 'a quoted cell opened here is never closed (a stray "?)'
+        if len(lines) > 1:
+            return 'a quoted cell opened here does not close at the end of a cell (a stray "?)'
+    return ""
 
 
 def _csv_reason(exc: csv.Error) -> str:

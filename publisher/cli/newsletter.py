@@ -318,7 +318,13 @@ def import_command(
 def export_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, csv_file: IO[str]
 ) -> None:
-    """Export every subscriber as CSV (to standard output by default)."""
+    """Export every subscriber as CSV (to standard output by default).
+
+    Columns email,name,categories,status, as import reads them. A cell that
+    starts with = + - or @ is written with a leading ' so that a spreadsheet
+    shows it as text instead of running it as a formula (CSV injection);
+    import takes that ' off again.
+    """
     from publisher.app.subscribers import export_csv
 
     count = export_csv(_context(site_dir, config_file, now_text), csv_file)

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select
+from sqlalchemy import Connection, Engine, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from publisher.errors import SubscriberError
+from publisher.errors import StoreError, SubscriberError
 from publisher.models import SubscriberStatus, audience_key
+from publisher.store.engine import describe_url
 from publisher.store.rules import (
     clean_categories,
     fail_unsent,
@@ -168,6 +170,31 @@ def upsert_batch(
     )
     fail_unsent(conn, gone, "unsubscribed")
     return len(batch) - len(stored), len(stored)
+
+
+def write_batch(
+    engine: Engine,
+    batch: dict[str, ImportRow],
+    status: SubscriberStatus,
+    now: datetime,
+    first: int,
+) -> tuple[int, int]:
+    """Write one batch in a transaction of its own; a refusal names ``first``, its first line."""
+    try:
+        with engine.begin() as conn:
+            return upsert_batch(conn, batch, status, now)
+    except StoreError as exc:
+        raise StoreError(exc.database, _stopped(exc.reason, first)) from exc
+    except DBAPIError as exc:
+        reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+        raise StoreError(describe_url(engine.url), _stopped(reason, first)) from exc
+
+
+def _stopped(reason: str, first: int) -> str:
+    return (
+        f"{reason}; the import stopped at the batch starting on line {first}: the rows before"
+        " it were imported, none from it on (importing the file again is safe)"
+    )
 
 
 def _values(
