@@ -294,6 +294,18 @@ def test_a_folder_or_a_missing_file_is_refused_in_one_line(cli: Cli, tmp_path: P
         )
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_file_is_refused_in_one_line(cli: Cli) -> None:
+    cli.csv.parent.mkdir(parents=True, exist_ok=True)
+    cli.csv.write_bytes(HEADER)
+    cli.csv.chmod(0)
+    result = cli.run("subscribers", "import", str(cli.csv))
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: Invalid value for 'CSV_FILE': '{cli.csv}': Permission denied"
+    )
+
+
 # --- export and import again ----------------------------------------------------------
 
 HOSTILE = [

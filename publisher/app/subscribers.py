@@ -84,10 +84,11 @@ def import_csv(
     ``\\n``, ``\\r\\n`` or ``\\r``; unknown columns are ignored and missing cells
     are blank; fully blank rows are skipped. A row is reported (with its first
     line) and skipped when it is not UTF-8, holds a cell longer than the ``csv``
-    module's field limit, opens a quote never closed (the lines after it are
-    read again as rows), or has a bad address, status or name (see
-    ``publisher.store.bulk``). If the file cannot be read any further, the rows
-    before are imported and the failure is reported.
+    module's field limit, or has a bad address, status or name (see
+    ``publisher.store.bulk``). A stray quote that swallows the lines after it
+    (the quoted cell never closes, or closes in the middle of a cell) skips its
+    own row only: the lines after it are read again as rows. If the file cannot
+    be read any further, the rows before are imported and the failure reported.
 
     Raises :class:`InputError` when nothing can be imported: the file is empty,
     UTF-16, or its header has no ``email`` column or names one column twice.
@@ -122,8 +123,8 @@ def export_csv(ctx: Context, handle: IO[str]) -> int:
 
 
 def _looks_like_formula(cell: str) -> bool:
-    """Whether export prefixes ``cell`` with ``'`` (also ``'=…``, so import can tell)."""
-    return cell.startswith(_FORMULA) or (cell.startswith("'") and _looks_like_formula(cell[1:]))
+    """Whether export prefixes ``cell`` with ``'`` (``'=…`` too, so import can tell them apart)."""
+    return cell.lstrip("'").startswith(_FORMULA)
 
 
 def _defused(cell: str) -> str:
@@ -154,7 +155,9 @@ class _Feed:
         return line[1]
 
     def read(self) -> Line:
-        """The next line of the file; StopIteration at its end or when it cannot be read."""
+        """The next line of the file; StopIteration at its end or once it cannot be read."""
+        if self.failure:
+            raise StopIteration
         try:
             text = self.text.readline()
         except OSError as exc:
@@ -165,6 +168,11 @@ class _Feed:
             raise StopIteration
         self.number += 1
         return self.number, text
+
+    @property
+    def at_end(self) -> bool:
+        """Whether every line was taken: the file is read to its end and none is to be reread."""
+        return self.done and not self.again
 
     def reread_after_first(self) -> None:
         """Read the lines of the current record but its first again, as new records."""
@@ -242,7 +250,7 @@ def _until_broken(reader: Iterator[list[str]], feed: _Feed, delimiter: str) -> I
         except csv.Error as exc:
             yield feed.taken[0][0], _csv_reason(exc)
             return
-        start, broken = feed.taken[0][0], _misquoted(feed.taken, delimiter, feed.done)
+        start, broken = feed.taken[0][0], _misquoted(feed.taken, delimiter, feed.at_end)
         if broken:
             yield start, broken
             return
