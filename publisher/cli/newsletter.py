@@ -304,17 +304,48 @@ def list_command(
         click.echo(f"{sub.email}\t{sub.status}\t{sub.name}\t{';'.join(sub.categories)}")
 
 
+class _Unusable(click.ClickException):
+    """An input file with nothing to import (exit status 2)."""
+
+    exit_code = 2
+
+
 @subscribers.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @click.option("--pending", is_flag=True, help="Import as pending: each must confirm by email.")
 @site_options
 def import_command(
-    site_dir: Path, config_file: Path | None, now_text: str | None, csv_file: IO[str], pending: bool
+    site_dir: Path,
+    config_file: Path | None,
+    now_text: str | None,
+    csv_file: IO[bytes],
+    pending: bool,
 ) -> None:
-    """Import subscribers from CSV (email,name,categories,status); bad rows are reported."""
-    from publisher.app.subscribers import import_csv
+    """Import subscribers from CSV (email,name,categories,status); bad rows are reported.
 
-    report = import_csv(_context(site_dir, config_file, now_text), csv_file, pending)
+    The first line names the columns (at least email; others are ignored).
+    The file must be UTF-8: from Excel, save it as "CSV UTF-8 (Comma
+    delimited)". Cells may be separated by "," or ";" or tabs; categories by
+    ";" or ",". Known addresses are updated; a blank cell keeps what is
+    stored. Control characters are dropped from names. A bad row is reported
+    with its line and why, and every other row is still imported.
+
+    Exit status: 0 every row imported; 1 some rows reported and skipped (the
+    others were imported); 2 nothing imported: the file is missing,
+    unreadable, empty, not UTF-8 in its header, or has no email column.
+
+    Example:
+
+        publisher subscribers import list.csv
+    """
+    from publisher.app.subscribers import import_csv
+    from publisher.errors import InputError
+
+    ctx = _context(site_dir, config_file, now_text)
+    try:
+        report = import_csv(ctx, csv_file, pending, source=csv_file.name)
+    except InputError as exc:
+        raise _Unusable(str(exc)) from exc
     click.echo(f"added {report.added}, updated {report.updated}, skipped {report.skipped}")
     for line, reason in report.problems:
         click.echo(f"  line {line}: {reason}", err=True)
@@ -328,7 +359,13 @@ def import_command(
 def export_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, csv_file: IO[str]
 ) -> None:
-    """Export every subscriber as CSV (to standard output by default)."""
+    """Export every subscriber as CSV (to standard output by default).
+
+    Columns email,name,categories,status, as import reads them. A cell that
+    starts with = + - or @ is written with a leading ' so that a spreadsheet
+    shows it as text instead of running it as a formula (CSV injection);
+    import takes that ' off again.
+    """
     from publisher.app.subscribers import export_csv
 
     count = export_csv(_context(site_dir, config_file, now_text), csv_file)

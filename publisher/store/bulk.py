@@ -6,26 +6,60 @@ PostgreSQL share the syntax). A blank cell never overwrites: a known subscriber
 keeps their name, categories and status unless the row gives new ones, so an
 import without a ``status`` column never re-subscribes someone who left.
 
->>> parse_row({"email": "Ann@Example.com", "categories": "Policy; Markets"}).categories
+Cells come from spreadsheets, so they are cleaned before they are stored
+(:func:`clean_text`): line breaks and tabs become spaces, other control
+characters and bidi overrides (U+202A–U+202E, U+2066–U+2069) are dropped. A
+name longer than 200 characters or a categories cell longer than 1,000 is a
+bad row. Categories are separated by ``;`` or ``,``, their full-width forms
+``；`` ``，``, the ideographic comma ``、`` or a line break. Every reason a row
+is refused is safe to print (:func:`shown`).
+
+>>> parse_row({"email": "Ann@Example.com", "categories": "Policy； Markets"}).categories
 ('Policy', 'Markets')
+>>> clean_text("Ann\\nSmith\\u202e\\x1b[31m")
+'Ann Smith[31m'
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select
+from sqlalchemy import Connection, Engine, Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
-from publisher.errors import SubscriberError
+from publisher.errors import StoreError, SubscriberError
 from publisher.models import SubscriberStatus, audience_key
-from publisher.store.rules import fail_unsent, normalise_email, split_categories
+from publisher.store.engine import describe_url
+from publisher.store.rules import (
+    clean_categories,
+    fail_unsent,
+    normalise_email,
+    split_categories,
+)
 from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 
-__all__ = ["ImportRow", "parse_row", "upsert_batch"]
+__all__ = [
+    "CATEGORIES_LIMIT",
+    "NAME_LIMIT",
+    "ImportRow",
+    "clean_text",
+    "parse_row",
+    "shown",
+    "upsert_batch",
+]
+
+NAME_LIMIT = 200
+CATEGORIES_LIMIT = 1000
+_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SPACES = re.compile(r" {2,}")
+_CATEGORY_SEPARATORS = re.compile(r"[\uff1b\uff0c\u3001\n\r\u2028\u2029]")
 
 _UPDATED = (
     "email",
@@ -65,18 +99,52 @@ class ImportRow:
 
 
 def parse_row(raw: Mapping[str, str | None]) -> ImportRow:
-    """A valid row, or :class:`SubscriberError` (bad address, unknown status)."""
-    email = normalise_email(raw.get("email") or "")
-    status = (raw.get("status") or "").strip().lower() or None
+    """A valid row, or :class:`SubscriberError` saying why not (printable, one line)."""
+    email = _address(raw.get("email") or "")
+    status = clean_text(raw.get("status") or "").lower() or None
     if status is not None and status not in SUBSCRIBER_STATUSES:
-        raise SubscriberError(email, f"unknown status {status!r}")
-    cell = (raw.get("categories") or "").strip()
+        raise SubscriberError(
+            email,
+            f"unknown status '{shown(status)}': use one of {', '.join(SUBSCRIBER_STATUSES)}"
+            " or leave it blank",
+        )
+    name = clean_text(raw.get("name") or "")
+    if len(name) > NAME_LIMIT:
+        raise SubscriberError(email, f"name longer than {NAME_LIMIT} characters ({len(name):,})")
     return ImportRow(
         email=email,
-        name=(raw.get("name") or "").strip() or None,
-        categories=split_categories(cell) if cell else None,
+        name=name or None,
+        categories=_categories(email, raw.get("categories") or ""),
         status=status,  # type: ignore[arg-type]  # checked against SUBSCRIBER_STATUSES above
     )
+
+
+def clean_text(cell: str) -> str:
+    """A cell as stored: breaks and tabs as spaces, no control or bidi override characters."""
+    text = _INVISIBLE.sub("", _BREAKS.sub(" ", cell))
+    return _SPACES.sub(" ", text).strip()
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` safe to print on one line: unprintable characters escaped, cut at ``limit``."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", cut)
+
+
+def _address(cell: str) -> str:
+    try:
+        return normalise_email(cell)
+    except SubscriberError as exc:
+        raise SubscriberError(shown(cell), shown(exc.reason, 200)) from exc
+
+
+def _categories(email: str, cell: str) -> tuple[str, ...] | None:
+    if len(cell) > CATEGORIES_LIMIT:
+        raise SubscriberError(
+            email, f"categories longer than {CATEGORIES_LIMIT:,} characters ({len(cell):,})"
+        )
+    text = clean_text(_CATEGORY_SEPARATORS.sub(";", cell))
+    return clean_categories(clean_text(c) for c in split_categories(text)) if text else None
 
 
 def upsert_batch(
@@ -102,6 +170,31 @@ def upsert_batch(
     )
     fail_unsent(conn, gone, "unsubscribed")
     return len(batch) - len(stored), len(stored)
+
+
+def write_batch(
+    engine: Engine,
+    batch: dict[str, ImportRow],
+    status: SubscriberStatus,
+    now: datetime,
+    first: int,
+) -> tuple[int, int]:
+    """Write one batch in a transaction of its own; a refusal names ``first``, its first line."""
+    try:
+        with engine.begin() as conn:
+            return upsert_batch(conn, batch, status, now)
+    except StoreError as exc:
+        raise StoreError(exc.database, _stopped(exc.reason, first)) from exc
+    except DBAPIError as exc:
+        reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+        raise StoreError(describe_url(engine.url), _stopped(reason, first)) from exc
+
+
+def _stopped(reason: str, first: int) -> str:
+    return (
+        f"{reason}; the import stopped at the batch starting on line {first}: the rows before"
+        " it were imported, none from it on (importing the file again is safe)"
+    )
 
 
 def _values(

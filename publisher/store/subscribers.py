@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import SubscriberError
 from publisher.models import Subscriber, SubscriberStatus, audience_key
-from publisher.store.bulk import ImportRow, parse_row, upsert_batch
+from publisher.store.bulk import ImportRow, parse_row, write_batch
 from publisher.store.rules import (
     add_bounce,
     clean_categories,
@@ -221,6 +221,8 @@ def import_subscribers(
     Each row is ``(line number, {"email", "name", "categories", "status"})``;
     categories are separated by ``;`` or ``,``; a blank cell keeps what is
     stored (see ``publisher.store.bulk``). A bad row is reported and skipped.
+    A batch the database refuses is rolled back whole and raises
+    :class:`StoreError` naming its first line; the batches before it stay.
 
     >>> rows = [(2, {"email": "ann@example.com", "categories": "Policy; Markets"})]
     >>> import_subscribers(engine, rows, default_status="active", now=now)  # doctest: +SKIP
@@ -230,21 +232,23 @@ def import_subscribers(
     added = updated = 0
     problems: list[tuple[int, str]] = []
     batch: dict[str, ImportRow] = {}
+    first = 0  # the line of the batch's first row
     for line, raw in rows:
         try:
             row = parse_row(raw)
         except SubscriberError as exc:
             problems.append((line, exc.reason))
             continue
+        first = first if batch else line
         if row.key in batch:
             updated += 1  # the address is on an earlier line too
             row = batch[row.key].then(row)
         batch[row.key] = row
         if len(batch) >= BATCH_SIZE:
-            new, known = _write_batch(engine, batch, default_status, now)
+            new, known = write_batch(engine, batch, default_status, now, first)
             added, updated, batch = added + new, updated + known, {}
     if batch:
-        new, known = _write_batch(engine, batch, default_status, now)
+        new, known = write_batch(engine, batch, default_status, now, first)
         added, updated = added + new, updated + known
     return ImportReport(added, updated, len(problems), tuple(problems))
 
@@ -287,13 +291,6 @@ def _add(
     values["name"] = name or row.name
     conn.execute(update(subscribers).where(subscribers.c.id == row.id).values(values))
     return _require(conn, row.id)
-
-
-def _write_batch(
-    engine: Engine, batch: dict[str, ImportRow], status: SubscriberStatus, now: datetime
-) -> tuple[int, int]:
-    with engine.begin() as conn:
-        return upsert_batch(conn, batch, status, now)
 
 
 def _fetch(conn: Connection, subscriber_id: int) -> Subscriber | None:
