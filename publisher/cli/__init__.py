@@ -41,7 +41,9 @@ def main(verbose: bool) -> None:
     help="Folder the feeds are written under (feeds/ inside it); relative to the site"
     " [default: [paths] output, else the site folder].",
 )
-@click.option("--strict", is_flag=True, help="Treat any problem as fatal: write nothing.")
+@click.option(
+    "--strict", is_flag=True, help="Treat any problem or warning as fatal: write nothing."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def build(
     site_dir: Path,
