@@ -23,6 +23,7 @@ SCRIPT = Path(sys.executable).with_name("publisher")
 HOST = socket.gethostname()
 DEADLINE = 60.0
 STANDING_BY = "run: standing by: the lock is held by"
+LOCK_SECONDS = 5
 
 
 def _command() -> list[str]:
@@ -85,7 +86,9 @@ def runs(tmp_path: Path, db: Engine) -> Iterator[Runs]:
     """A copy of the example site on the test database, `[run] lock_seconds = 5`."""
     news = Newsletter(tmp_path / "blog", db.url.render_as_string(hide_password=False), None)
     toml = news.site / "publisher.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + "[run]\nlock_seconds = 5\n", "utf-8")
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + f"[run]\nlock_seconds = {LOCK_SECONDS}\n", "utf-8"
+    )
     started = Runs(news, tmp_path / "state")
     try:
         yield started
@@ -151,12 +154,20 @@ def test_a_hung_runner_is_taken_over_and_stops_when_it_wakes(runs: Runs, db: Eng
     b = runs.start("b")
     assert _wait_for(lambda: STANDING_BY in runs.log("b")), runs.log("b")
 
-    a.send_signal(signal.SIGSTOP)  # hung: alive, but its heartbeat stops
-    try:
-        took_over = f"run: took over the lock from {HOST}:{a.pid}:"
-        assert _wait_for(lambda: took_over in runs.log("b")), runs.log("b")
-    finally:
-        a.send_signal(signal.SIGCONT)
+    took_over = f"run: took over the lock from {HOST}:{a.pid}:"
+    # Hung: alive, but its heartbeat stops. A runner stopped in the middle of one of
+    # its (millisecond) SQLite write transactions holds the file's write lock, and
+    # nobody can take over until it wakes: SQLite's locking, not the runner's. So
+    # when no takeover comes within three lock periods, wake it and hang it again.
+    for _attempt in range(5):
+        a.send_signal(signal.SIGSTOP)
+        try:
+            if _wait_for(lambda: took_over in runs.log("b"), timeout=3 * LOCK_SECONDS):
+                break
+        finally:
+            a.send_signal(signal.SIGCONT)
+        time.sleep(0.3)
+    assert took_over in runs.log("b"), runs.log("b")
     assert a.wait(timeout=DEADLINE) == 0, runs.log("a")
     assert "run: another runner took over the lock; stopping" in runs.log("a")
     assert b.poll() is None, runs.log("b")
