@@ -7,7 +7,7 @@ Usage:
 Each run is a fresh ``publisher build`` process (imports included) in a new
 temporary folder, timed from outside:
 
-- "cold": no cache (``var/``) and no output;
+- "cold": no cache (the state folder, ``WORK/var`` here) and no output;
 - "warm": the same again with nothing changed; it must parse nothing and write
   nothing (no feed, no cache file: every file under the folder is compared);
 - "touch": a line appended to the newest post (by its ``date``) first; its
@@ -178,9 +178,14 @@ def publisher_command(site: Path) -> list[str]:
 
 
 def build(site: Path, work: Path, sample_tree: bool = False) -> Outcome:
-    """One ``publisher build --output out --json`` in ``work`` (its var/ is there too)."""
+    """One ``publisher build --json`` with its output and its state folder both in ``work``.
+
+    The site itself is left alone: ``--output`` is absolute, and ``[paths] var``
+    (``SITE/.publisher`` by default) is set to ``work/var`` through the environment.
+    """
     before = _snapshot(work)
-    command = [*publisher_command(site), "--output", "out", "--json"]
+    command = [*publisher_command(site), "--output", str(work / "out"), "--json"]
+    os.environ["PUBLISHER_PATHS__VAR"] = str(work / "var")
     run = measure(command, work, sample_tree)
     if run.status not in (0, 1):
         raise SystemExit(f"build failed ({run.status})")

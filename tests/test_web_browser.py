@@ -7,6 +7,8 @@ confirm link is read from the .eml the FileTransport wrote. Skipped when
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +71,38 @@ def test_subscribe_confirm_and_unsubscribe_in_a_browser(
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "配信を停止しました"
     assert find_subscriber(ctx.engine, "ann@example.org").status == "unsubscribed"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_page_shown_while_the_database_is_down(
+    browser: object, tmp_path: Path, lang: str
+) -> None:
+    """503 in the site's language, laid out at desktop and phone widths (screenshots kept)."""
+    from smtp_server import free_port
+
+    from publisher.web import create_app
+
+    site = make_site(tmp_path, f"postgresql://postgres@127.0.0.1:{free_port()}/test", lang=lang)
+    ctx = make_context(site, now=None)
+    shots = Path(os.environ.get("PUBLISHER_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    with serving(create_app(lambda: ctx)) as base:
+        for width, height in ((1280, 800), (375, 740)):
+            page = browser.new_page(viewport={"width": width, "height": height}, locale=lang)  # type: ignore[attr-defined]
+            page.goto(f"{base}/subscribe")
+            page.get_by_label("メールアドレス" if lang == "ja" else "Email address").fill(
+                "ann@example.org"
+            )
+            page.get_by_role("button", name="登録する" if lang == "ja" else "Subscribe").click()
+            page.wait_for_load_state()
+            heading = page.locator("h1").inner_text()
+            text = page.locator("body").inner_text()
+            assert heading == (
+                "ただいまご利用いただけません" if lang == "ja" else "Temporarily unavailable"
+            )
+            if lang == "ja":
+                assert not re.search(r"[A-Za-z]{4,}", text.replace(ctx.config.site.title, "")), text
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width, f"the page is wider than the {width} px screen"
+            page.screenshot(path=str(shots / f"unavailable-{lang}-{width}.png"), full_page=True)
+            page.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from publisher import __version__, app
-from publisher.cli.options import site_options
+from publisher.cli.options import output_option, site_options
 
 __all__ = ["main"]
 
@@ -33,14 +33,7 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @site_options
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder the feeds are written under (feeds/ inside it); relative to the site"
-    " [default: [paths] output, else the site folder].",
-)
+@output_option
 @click.option(
     "--strict", is_flag=True, help="Treat any problem or warning as fatal: write nothing."
 )

@@ -20,7 +20,7 @@ import click
 
 from publisher.errors import ConfigError, PublisherError
 
-__all__ = ["BUG_EXIT", "ConfigFailure", "site_options", "verbose"]
+__all__ = ["BUG_EXIT", "ConfigFailure", "output_option", "site_options", "verbose"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 BUG_EXIT = 70
@@ -100,3 +100,14 @@ def _site_option_decorators(func: F) -> F:
 def site_options(func: F) -> F:
     """``--site``, ``--config`` and ``--now``, with core errors translated."""
     return _site_option_decorators(_translate_errors(func))
+
+
+output_option = click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the feeds are written under (feeds/ inside it); relative to the site"
+    " [default: [paths] output, else the site folder].",
+)
+"""``--output`` of ``build`` and ``run``."""

@@ -15,7 +15,7 @@ import click
 from publisher import app
 from publisher.app.context import Context
 from publisher.cli.logs import setup_logging
-from publisher.cli.options import site_options, verbose
+from publisher.cli.options import output_option, site_options, verbose
 from publisher.config import resolve_output
 
 __all__ = ["run", "schedule"]
@@ -23,14 +23,7 @@ __all__ = ["run", "schedule"]
 
 @click.command()
 @site_options
-@click.option(
-    "--output",
-    "output_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder the feeds are written under (feeds/ inside it); relative to the site"
-    " [default: [paths] output, else the site folder].",
-)
+@output_option
 @click.option(
     "--no-wait",
     is_flag=True,
