@@ -346,9 +346,10 @@ def corpus(site: Path) -> tuple[list[Path], Path]:
 
 def publisher_location() -> str:
     code = "import publisher, os; print(os.path.dirname(publisher.__file__))"
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    with tempfile.TemporaryDirectory() as elsewhere:  # where the builds run, not this checkout
+        return subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=elsewhere
+        ).stdout.strip()
 
 
 def add_quiet_options(parser: argparse.ArgumentParser) -> None:

@@ -363,9 +363,11 @@ def message_bytes(ctx: Any, groups: list[tuple[str, int]], report: Any) -> int:
     from publisher.app.sending import _composer
 
     composer = _composer(ctx, report.edition)
+    # The stored messages' source (an older publisher's Composer rendered them itself).
+    template_for = getattr(composer, "source", None) or composer.template_for
     total = 0
     for audience, count in groups:
-        template = composer.template_for(audience)
+        template = template_for(audience)
         data = composer.personal(template, 1, "reader1@example.org", "Reader 1")
         total += len(data) * count
     return round(total / max(sum(n for _, n in groups), 1))
