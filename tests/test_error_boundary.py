@@ -212,3 +212,27 @@ def test_the_console_answers_503_while_the_database_is_down(tmp_path: Path) -> N
     response = client.get("/console/", auth=("editor", "editor-password-1"))
     assert response.status_code == 503
     assert "データベースに接続できません" in response.text
+
+
+def test_files_a_command_cannot_write_are_named_in_one_line(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    env = {"PUBLISHER_SECRET": SECRET}
+    code, output = _invoke(
+        site, ("digest", "preview", "--output", str(tmp_path / "no" / "such" / "x.html")), env
+    )
+    _check(("preview",), code, output, {1})
+    assert f"Error: {tmp_path}/no/such/x.html: No such file or directory" in output
+
+
+def test_an_empty_read_only_state_folder_names_what_it_cannot_write(tmp_path: Path) -> None:
+    site = _site(tmp_path)
+    state = site / ".publisher"
+    state.mkdir()
+    with _read_only(state):
+        code, output = _invoke(site, ("digest", "preview", "--format", "text"), {})
+        _check(("preview",), code, output, {1})
+        assert f"Error: database {state}/publisher.db: " in output, output
+        other_db = {"PUBLISHER_DATABASE__URL": f"sqlite:///{tmp_path / 'elsewhere.db'}"}
+        code, output = _invoke(site, ("digest", "preview", "--format", "text"), other_db)
+        _check(("preview",), code, output, {1})
+        assert f"Error: {state}/secret: cannot write the link secret: " in output, output

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.config import Settings, load_settings
-from publisher.errors import ConfigError
+from publisher.errors import ConfigError, OutputError
 from publisher.files import private_dir
 
 if TYPE_CHECKING:
@@ -93,7 +93,10 @@ class Context:
 
     def state_dir(self) -> Path:
         """The state folder, created 0700 if missing (and narrowed to 0700 if ours and wider)."""
-        return private_dir(self.var)
+        try:
+            return private_dir(self.var)
+        except OSError as exc:
+            raise OutputError(self.var, f"cannot make the state folder: {exc.strerror}") from exc
 
     def close(self) -> None:
         """Release the database connections, if the database was opened."""
@@ -129,7 +132,10 @@ class Context:
         path = self.var / "secret"
         if not path.exists():
             self._refuse_old_state("secret")
-            _create_secret(self.state_dir() / "secret")
+            try:
+                _create_secret(self.state_dir() / "secret")
+            except OSError as exc:
+                raise OutputError(path, f"cannot write the link secret: {exc.strerror}") from exc
         return _read_secret(path)
 
     def _refuse_old_state(self, name: str) -> None:

@@ -16,7 +16,7 @@ import click
 from publisher import app
 from publisher.app.context import Context
 from publisher.cli.options import site_options
-from publisher.errors import SendPaused
+from publisher.errors import OutputError, SendPaused
 
 __all__ = ["db", "digest", "subscribers"]
 
@@ -74,14 +74,21 @@ def preview(
         import webbrowser
 
         target = output or Path(tempfile.mkstemp(suffix=".html" if fmt == "html" else ".txt")[1])
-        target.write_bytes(data)
+        _write(target, data)
         webbrowser.open(target.resolve().as_uri())
         click.echo(f"opened {target}")
     elif output:
-        output.write_bytes(data)
+        _write(output, data)
         click.echo(f"wrote {output}")
     else:
         sys.stdout.buffer.write(data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from exc
 
 
 @digest.command()
