@@ -283,7 +283,7 @@ def test_4xx_backs_off_exponentially_then_fails_after_max_attempts() -> None:
 def test_too_many_consecutive_errors_pause_the_send_and_lose_nothing() -> None:
     transport = MemoryTransport(handler=_refuse_all(TransientDeliveryError("4.3.0 full", 452)))
     queue = ListQueue(30)
-    with pytest.raises(SendPaused, match="5 failures in a row"):
+    with pytest.raises(SendPaused, match="5 messages in a row were refused"):
         drain(
             queue,
             transport,
@@ -382,7 +382,7 @@ def test_a_pause_with_several_connections_records_every_message_on_its_way() -> 
 
     queue = ListQueue(40)
     policy = Policy(batch_size=40, max_consecutive_errors=5, connections=4)
-    with pytest.raises(SendPaused, match="failures in a row"):
+    with pytest.raises(SendPaused, match="messages in a row were refused"):
         drain(queue, MemoryTransport(handler=refuse), _compose, 1, policy, lambda: NOW)
     # Every message tried was recorded (none is released to be sent again), the rest given back.
     attempted = {r.email for r in queue.rows.values() if r.attempts}

@@ -230,7 +230,10 @@ def test_a_failing_relay_pauses_the_send_and_a_rerun_resumes(tmp_path: Path, db:
         news.run("subscribers", "import", "list.csv")
         paused = news.run("digest", "send", check=False)
         assert paused.returncode == 1
-        assert "paused after 3 failures in a row" in paused.stderr and "451" in paused.stderr
+        assert (
+            "edition 1 paused: 3 messages in a row were refused" in paused.stderr
+            and "451" in paused.stderr
+        )
         assert "#1  paused" in news.run("digest", "status").stdout
         handler.rcpt_fault = 0.0
         resumed = news.run("digest", "send", now="2025-11-20T09:05:00+09:00")

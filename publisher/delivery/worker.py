@@ -275,16 +275,16 @@ class _Batch:
         if tally.consecutive_errors < self.policy.max_consecutive_errors:
             return None
         return SendPaused(
-            f"paused after {tally.consecutive_errors} failures in a row"
+            f"{tally.consecutive_errors} messages in a row were refused"
             f" (last: {tally.last_error}); fix the cause and run the send again"
         )
 
 
 def relay_pause(error: RelayError) -> SendPaused:
     """The pause for a relay fault: what happened, what to fix, the server's reply."""
-    fix = error.fix if isinstance(error, RelayError) and error.fix else "check [smtp] and the relay"
+    fix = error.fix or "check [smtp] and the relay"
     return SendPaused(
-        f"paused: the relay or the sender failed, not a subscriber: {str(error).rstrip('.')}."
+        f"the relay or the sender failed, not a subscriber: {str(error).rstrip('.')}."
         f" {_capital(fix)};"
         " no subscriber was charged, and the send resumes where it stopped when run again",
         reply=str(error),
