@@ -22,7 +22,7 @@ from web_support import NOW, SECRET, make_site, outbox, read_eml
 
 from publisher.app.context import Context
 from publisher.app.editing import SendJob, form_token
-from publisher.app.sending import preview_digest, send_digest
+from publisher.app.sending import send_digest
 from publisher.cli.serve import application
 from publisher.store import add_subscriber, edition_counts, list_editions
 
@@ -113,14 +113,25 @@ def test_the_dashboard_shows_the_next_edition_and_changes_nothing(console: Conso
     assert list_editions(console.ctx.engine) == [] and outbox(console.ctx, "edition-1") == []
 
 
+# The two newest posts of the example site (examples/site/_posts/2025-11-15-…, -08-…).
+NEWEST = ("図を使わずに説明するベクトル検索", "自治体の生成AIガイドラインを読み比べて見えたこと")
+
+
 def test_the_preview_is_the_digest_subscribers_get(console: Console) -> None:
     html = console.get("/console/preview")
     assert html.status_code == 200
-    assert html.content == preview_digest(console.ctx, "html")
+    assert html.headers["content-type"].startswith("text/html")
+    page = html.text
+    assert '<html lang="ja"' in page and all(title in page for title in NEWEST)
+    assert 'style="' in page  # premailer inlined the stylesheet, as in the mail
+    assert "%%" not in page  # every per-subscriber placeholder was filled in
+    assert re.search(r'href="https://news\.example\.com/unsubscribe/0\.[\w-]+"', page)
     policy = html.headers["content-security-policy"]
     assert "sandbox" in policy and "frame-ancestors 'self'" in policy
     text = console.get("/console/preview.txt")
-    assert text.content == preview_digest(console.ctx, "text")
+    assert text.headers["content-type"].startswith("text/plain")
+    assert all(title in text.text for title in NEWEST) and "<" not in text.text.split("\n")[0]
+    assert "%%" not in text.text and "https://news.example.com/unsubscribe/0." in text.text
 
 
 def test_a_test_copy_goes_to_one_address(console: Console) -> None:
