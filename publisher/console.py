@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from publisher.app import editing
+from publisher.app import console_send
 from publisher.app.context import Context
 from publisher.app.sending import digest_status, preview_digest
 from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
@@ -81,7 +81,7 @@ class Console:
 
     def __init__(self, ctx_factory: Callable[[], Context]) -> None:
         self.ctx = ctx_factory
-        self.job = editing.SendJob()
+        self.job = console_send.SendJob()
         routes = [
             Route("/", self._guard(self.dashboard), methods=["GET"]),
             Route("/preview", self._guard(self.preview_html), methods=["GET"]),
@@ -150,7 +150,7 @@ class Console:
         ctx = self.ctx()
         to = str((await request.form()).get("to") or "").strip()
         try:
-            await run_in_threadpool(editing.send_test_copy, ctx, to)
+            await run_in_threadpool(console_send.send_test_copy, ctx, to)
         except SubscriberError as exc:
             return await self._dashboard(request, ctx, error=exc.reason, status=422, to=to)
         except PublisherError as exc:
@@ -166,7 +166,7 @@ class Console:
         self, request: Request, ctx: Context, notice: str = "", **values: Any
     ) -> Response:
         status = values.pop("status", 200)
-        upcoming = await run_in_threadpool(editing.next_edition, ctx)
+        upcoming = await run_in_threadpool(console_send.next_edition, ctx)
         editions = await run_in_threadpool(digest_status, ctx)
         state = self.job.snapshot()
         site = ctx.config.site
@@ -181,7 +181,7 @@ class Console:
             job=state,
             notice=notice,
             notice_to=request.query_params.get("to", ""),
-            form_token=editing.form_token(ctx),
+            form_token=console_send.form_token(ctx),
             base=_base(request),
             to=values.pop("to", ""),
             error=values.pop("error", ""),
@@ -208,7 +208,7 @@ async def _genuine_post(request: Request, ctx: Context) -> bool:
         return False
     token = str((await request.form()).get("form_token") or "")
     try:
-        editing.check_form_token(ctx, token)
+        console_send.check_form_token(ctx, token)
     except TokenError:
         return False
     return True

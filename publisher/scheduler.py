@@ -3,19 +3,19 @@
 An edge, like the CLI and the web pages: it decides nothing and holds no SQL.
 It takes the one-runner lock (or, as a hot standby, waits for it running no
 job, and takes over when the runner holding it stops or dies), then keeps
-these jobs:
+these jobs (the use cases are in :mod:`publisher.app.runner_jobs`):
 
 ========== ================================== ===========================================
 job        when                               calls
 ========== ================================== ===========================================
-feeds      a post file changed (watchfiles),   :func:`~publisher.app.running.refresh_feeds`
+feeds      a post file changed (watchfiles),   ``runner_jobs.refresh_feeds``
            every ``[run] rebuild_minutes``,
            and when a future-dated post falls
            due (``feeds-due``)
-digest     ``[digest] schedule`` (site tz),    :func:`~publisher.app.running.send_scheduled_digest`
+digest     ``[digest] schedule`` (site tz),    ``runner_jobs.send_scheduled_digest``
            stored in the database so a run
            missed while down is caught up
-retry      when the first delivery waiting     :func:`~publisher.app.running.retry_deliveries`
+retry      when the first delivery waiting     ``runner_jobs.retry_deliveries``
            for its backoff may go again
 heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew`` (real clock)
 settings   every 5 s: ``_config.yml`` or        :func:`~publisher.app.reloading.reload_settings`,
@@ -42,7 +42,7 @@ from typing import Any
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from publisher.app import running
+from publisher.app import runner_jobs
 from publisher.app.context import Context
 from publisher.app.reloading import SettingsChange, reload_settings, settings_stamp
 from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
@@ -70,12 +70,12 @@ class Runner:
         self.output_dir = output_dir
         self.stop = stop or threading.Event()
         self.scheduler: Any = None
-        self.lock: running.HeldLock | None = None
+        self.lock: runner_jobs.HeldLock | None = None
         self._feeds = threading.Lock()
         self._mail = threading.Lock()
         self._settings_stamp = settings_stamp(ctx)
 
-    def run(self, name: str) -> running.RunOutcome | None:
+    def run(self, name: str) -> runner_jobs.RunOutcome | None:
         """Run one job now, in the calling thread."""
         if name == "heartbeat":
             self._heartbeat()
@@ -87,19 +87,21 @@ class Runner:
             return self.refresh()
         return self.send(name)
 
-    def refresh(self) -> running.RunOutcome:
+    def refresh(self) -> runner_jobs.RunOutcome:
         """Rebuild the feeds; plan the rebuild for the next future-dated post."""
         with self._feeds:
-            outcome = running.refresh_feeds(self.ctx, self.output_dir)
+            outcome = runner_jobs.refresh_feeds(self.ctx, self.output_dir)
         _log(outcome)
         wake = due_wakeup(outcome.next_due, self.ctx.clock())
         if wake is not None:
             self._at("feeds-due", "feeds", wake, "memory")
         return outcome
 
-    def send(self, name: str) -> running.RunOutcome:
+    def send(self, name: str) -> runner_jobs.RunOutcome:
         """The digest (``"digest"``) or the retries (``"retry"``); plan the next retry."""
-        job = running.send_scheduled_digest if name == "digest" else running.retry_deliveries
+        job = (
+            runner_jobs.send_scheduled_digest if name == "digest" else runner_jobs.retry_deliveries
+        )
         with self._mail:
             outcome = job(self.ctx, self.stop.is_set)
         _log(outcome)
@@ -147,7 +149,10 @@ class Runner:
         _runner = self
         self.scheduler = BackgroundScheduler(
             timezone=settings.site.tz,
-            jobstores={"default": running.runner_job_store(self.ctx), "memory": MemoryJobStore()},
+            jobstores={
+                "default": runner_jobs.runner_job_store(self.ctx),
+                "memory": MemoryJobStore(),
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.start(paused=True)  # plan first; missed runs are handled on resume
@@ -158,11 +163,11 @@ class Runner:
         self.scheduler.resume()
         return True
 
-    def _take_lock(self, wait: bool) -> running.HeldLock | None:
+    def _take_lock(self, wait: bool) -> runner_jobs.HeldLock | None:
         if wait:
-            lock = running.stand_by_for_runner_lock(self.ctx, self.stop, _standing_by)
+            lock = runner_jobs.stand_by_for_runner_lock(self.ctx, self.stop, _standing_by)
         else:
-            lock = running.hold_runner_lock(self.ctx)
+            lock = runner_jobs.hold_runner_lock(self.ctx)
         if lock is not None and lock.taken_from:
             log.info("run: took over the lock from %s", lock.taken_from)
         return lock
@@ -286,5 +291,5 @@ def _standing_by(reason: PublisherError) -> None:
         log.warning("run: standing by: %s; trying again", reason)
 
 
-def _log(outcome: running.RunOutcome) -> None:
+def _log(outcome: runner_jobs.RunOutcome) -> None:
     (log.warning if outcome.problems else log.info)("%s", outcome.line())

@@ -1,7 +1,7 @@
 """The subscriber pages: subscribe, confirm, unsubscribe (with RFC 8058 one-click), preferences.
 
 A small Starlette app. Each route parses the request, calls one use case of
-:mod:`publisher.app.people` and renders a page from
+:mod:`publisher.app.signup` and renders a page from
 ``publisher/templates/web/`` in the site's language (``ja`` or English).
 Errors of the core become HTTP statuses here and nowhere else:
 :class:`TokenError` → 400, :class:`SubscriberError` → 422 (with the reason),
@@ -24,7 +24,7 @@ Routes::
 
 The signed token in the URL is the authority for unsubscribe and
 preferences, so those forms need no CSRF token; the subscribe form carries a
-signed timestamp (:func:`publisher.app.people.form_stamp`).
+signed timestamp (:func:`publisher.app.signup.form_stamp`).
 
 >>> ctx = Context(site_dir=Path("examples/site"))                 # doctest: +SKIP
 >>> uvicorn.run(create_app(lambda: ctx), host="127.0.0.1")        # doctest: +SKIP
@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from publisher.app import people
+from publisher.app import signup
 from publisher.app.context import Context
 from publisher.app.limits import RateLimit, client_key
 from publisher.errors import (
@@ -137,8 +137,8 @@ class _Pages:
             response.headers["Retry-After"] = str(wait)
             return response
         try:
-            people.check_form_stamp(ctx, str(form.get("stamp") or ""))
-            await run_in_threadpool(people.subscribe, ctx, email, name, chosen)
+            signup.check_form_stamp(ctx, str(form.get("stamp") or ""))
+            await run_in_threadpool(signup.subscribe, ctx, email, name, chosen)
         except TokenError:
             return await self._form(request, ctx, email, name, chosen, (words["form_expired"], ""))
         except SubscriberError as exc:
@@ -148,7 +148,7 @@ class _Pages:
 
     async def confirm_form(self, request: Request) -> Response:
         ctx = self.ctx()
-        sub = await run_in_threadpool(people.check_confirm, ctx, request.path_params["token"])
+        sub = await run_in_threadpool(signup.check_confirm, ctx, request.path_params["token"])
         if sub.status == "pending":
             title = _words(ctx)["confirm_title"]
             return self._page(request, ctx, "confirm", title, email=sub.email)
@@ -156,7 +156,7 @@ class _Pages:
 
     async def confirm(self, request: Request) -> Response:
         ctx = self.ctx()
-        sub = await run_in_threadpool(people.confirm, ctx, request.path_params["token"])
+        sub = await run_in_threadpool(signup.confirm, ctx, request.path_params["token"])
         return self._confirmed(request, ctx, sub.email, sub.status == "active")
 
     def _confirmed(self, request: Request, ctx: Context, email: str, active: bool) -> Response:
@@ -165,7 +165,7 @@ class _Pages:
 
     async def unsubscribe_form(self, request: Request) -> Response:
         ctx = self.ctx()
-        sub = await run_in_threadpool(people.check_unsubscribe, ctx, request.path_params["token"])
+        sub = await run_in_threadpool(signup.check_unsubscribe, ctx, request.path_params["token"])
         return self._page(
             request,
             ctx,
@@ -183,7 +183,7 @@ class _Pages:
         one_click = form.get(ONE_CLICK[0]) == ONE_CLICK[1]
         try:
             sub = await run_in_threadpool(
-                people.unsubscribe_by_token, ctx, request.path_params["token"]
+                signup.unsubscribe_by_token, ctx, request.path_params["token"]
             )
         except TokenError as exc:
             if one_click:
@@ -200,9 +200,9 @@ class _Pages:
         saved = request.method == "POST"
         if saved:
             chosen = [str(value) for value in (await request.form()).getlist("category")]
-            sub = await run_in_threadpool(people.set_preferences, ctx, token, chosen)
+            sub = await run_in_threadpool(signup.set_preferences, ctx, token, chosen)
         else:
-            sub = await run_in_threadpool(people.preferences, ctx, token)
+            sub = await run_in_threadpool(signup.preferences, ctx, token)
         return self._page(
             request,
             ctx,
@@ -210,7 +210,7 @@ class _Pages:
             _words(ctx)["preferences_title"],
             email=sub.email,
             active=sub.status == "active",
-            categories=await run_in_threadpool(people.site_categories, ctx),
+            categories=await run_in_threadpool(signup.site_categories, ctx),
             chosen=sub.categories,
             saved=saved,
         )
@@ -258,7 +258,7 @@ class _Pages:
         status: int = 400,
     ) -> Response:
         """The subscribe form; ``error`` is (message, reason) when a post was refused."""
-        categories = await run_in_threadpool(people.site_categories, ctx)
+        categories = await run_in_threadpool(signup.site_categories, ctx)
         return self._page(
             request,
             ctx,
@@ -269,7 +269,7 @@ class _Pages:
             name=name,
             chosen=tuple(chosen),
             categories=categories,
-            stamp=people.form_stamp(ctx),
+            stamp=signup.form_stamp(ctx),
             error=error[0],
             reason=error[1],
         )

@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from starlette.testclient import TestClient
 from web_support import NOW, SECRET, make_site, outbox, read_eml
 
+from publisher.app.console_send import SendJob, form_token
 from publisher.app.context import Context
-from publisher.app.editing import SendJob, form_token
 from publisher.app.sending import send_digest
 from publisher.cli.serve import application
 from publisher.store import add_subscriber, edition_counts, list_editions

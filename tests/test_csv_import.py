@@ -24,7 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher.app.context import Context
-from publisher.app.subscribers import export_csv, import_csv, list_subscribers, remove_subscriber
+from publisher.app.subscriber_list import (
+    export_csv,
+    import_csv,
+    list_subscribers,
+    remove_subscriber,
+)
 from publisher.cli import main
 from publisher.errors import InputError
 from publisher.models import Subscriber

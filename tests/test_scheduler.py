@@ -15,7 +15,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from publisher.app.context import Context
-from publisher.app.running import runner_job_store
+from publisher.app.runner_jobs import runner_job_store
 from publisher.app.schedule import digest_trigger
 from publisher.app.sending import digest_status
 from publisher.errors import RunnerBusy

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from publisher.app.context import Context
-from publisher.app.running import refresh_feeds
+from publisher.app.runner_jobs import refresh_feeds
 from publisher.feeds.websub import notify_hub
 
 

@@ -25,8 +25,8 @@ from smtp_server import RecordingHandler, running_smtp
 from sqlalchemy import Engine
 
 from publisher.app.context import Context
+from publisher.app.deliveries import DeliveryWorker, wait_seconds
 from publisher.app.sending import send_digest
-from publisher.app.working import DeliveryWorker, wait_seconds
 from publisher.store import edition_counts, list_editions, unfinished_edition
 
 NOW = datetime.fromisoformat("2025-11-20T09:00:00+09:00")

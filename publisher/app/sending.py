@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from publisher.app.context import Context
-from publisher.app.digest import (
+from publisher.app.editions import (
     Composer,
     EditionDraft,
     EditionPlan,

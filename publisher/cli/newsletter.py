@@ -277,7 +277,7 @@ def add_command(
     pending: bool,
 ) -> None:
     """Add one subscriber (active unless --pending)."""
-    from publisher.app.subscribers import add_subscriber
+    from publisher.app.subscriber_list import add_subscriber
 
     chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
     sub = add_subscriber(_context(site_dir, config_file, now_text), email, name, chosen, pending)
@@ -291,7 +291,7 @@ def remove_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, email: str
 ) -> None:
     """Delete a subscriber and everything still queued for them."""
-    from publisher.app.subscribers import remove_subscriber
+    from publisher.app.subscriber_list import remove_subscriber
 
     if not remove_subscriber(_context(site_dir, config_file, now_text), email):
         raise click.ClickException(f"{email}: no such subscriber")
@@ -305,7 +305,7 @@ def list_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, status: str | None
 ) -> None:
     """List subscribers: email, status, name, categories."""
-    from publisher.app.subscribers import list_subscribers
+    from publisher.app.subscriber_list import list_subscribers
 
     for sub in list_subscribers(_context(site_dir, config_file, now_text), status):  # type: ignore[arg-type]
         click.echo(f"{sub.email}\t{sub.status}\t{sub.name}\t{';'.join(sub.categories)}")
@@ -345,7 +345,7 @@ def import_command(
 
         publisher subscribers import list.csv
     """
-    from publisher.app.subscribers import import_csv
+    from publisher.app.subscriber_list import import_csv
     from publisher.errors import InputError
 
     ctx = _context(site_dir, config_file, now_text)
@@ -373,7 +373,7 @@ def export_command(
     shows it as text instead of running it as a formula (CSV injection);
     import takes that ' off again.
     """
-    from publisher.app.subscribers import export_csv
+    from publisher.app.subscriber_list import export_csv
 
     count = export_csv(_context(site_dir, config_file, now_text), csv_file)
     click.echo(f"exported {count} subscribers", err=True)

@@ -90,7 +90,7 @@ def schedule(site_dir: Path, config_file: Path | None, now_text: str | None) -> 
 
         publisher schedule --site examples/site
     """
-    from publisher.app.running import schedule_overview
+    from publisher.app.runner_jobs import schedule_overview
 
     ctx = Context(site_dir=site_dir, config_file=config_file)
     if now_text:

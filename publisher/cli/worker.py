@@ -15,7 +15,7 @@ from publisher.cli.logs import setup_logging
 from publisher.cli.options import site_options, verbose
 
 if TYPE_CHECKING:
-    from publisher.app.running import RunOutcome
+    from publisher.app.runner_jobs import RunOutcome
 
 __all__ = ["worker"]
 
@@ -49,7 +49,7 @@ def worker(
 
         publisher worker --site examples/site
     """
-    from publisher.app.working import DeliveryWorker
+    from publisher.app.deliveries import DeliveryWorker
 
     if now_text:
         raise click.UsageError("`publisher worker` follows the real clock; --now is for previews")

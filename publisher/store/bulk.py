@@ -35,13 +35,13 @@ from sqlalchemy.exc import DBAPIError
 from publisher.errors import StoreError, SubscriberError
 from publisher.models import SubscriberStatus, audience_key
 from publisher.store.engine import describe_url
-from publisher.store.rules import (
+from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
+from publisher.store.subscriber_writes import (
     clean_categories,
     fail_unsent,
     normalise_email,
     split_categories,
 )
-from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 
 __all__ = [
     "CATEGORIES_LIMIT",

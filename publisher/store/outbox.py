@@ -28,8 +28,8 @@ from publisher.models import OutboxItem, Outcome
 from publisher.store.editions import edition_counts
 from publisher.store.engine import execute_many
 from publisher.store.processes import process_alive as _process_alive
-from publisher.store.rules import add_bounce
 from publisher.store.schema import outbox
+from publisher.store.subscriber_writes import add_bounce
 
 __all__ = ["REPLY_LIMIT", "OutboxStore", "item_from_row"]
 

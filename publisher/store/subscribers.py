@@ -23,14 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from publisher.errors import SubscriberError
 from publisher.models import Subscriber, SubscriberStatus, audience_key
 from publisher.store.bulk import ImportRow, parse_row, write_batch
-from publisher.store.rules import (
+from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
+from publisher.store.subscriber_writes import (
     add_bounce,
     clean_categories,
     fail_unsent,
     normalise_email,
     subscriber_from_row,
 )
-from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 
 __all__ = [
     "ImportReport",

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from publisher.app.context import Context
-from publisher.app.running import RunOutcome, retry_deliveries
+from publisher.app.runner_jobs import RunOutcome, retry_deliveries
 from publisher.store import editions as edition_store
 from publisher.store.outbox import OutboxStore
 

@@ -27,7 +27,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from publisher.app.context import Context
-from publisher.app.digest import sender_of
+from publisher.app.editions import sender_of
 from publisher.app.sending import make_transport
 from publisher.content import read_posts
 from publisher.delivery import Transport

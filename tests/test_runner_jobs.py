@@ -1,4 +1,4 @@
-"""publisher.app.running: the jobs of `publisher run`, called with an injected clock."""
+"""publisher.app.runner_jobs: the jobs of `publisher run`, called with an injected clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 
 from publisher.app.context import Context
-from publisher.app.running import RunOutcome, refresh_feeds, retry_deliveries, schedule_overview
+from publisher.app.runner_jobs import RunOutcome, refresh_feeds, retry_deliveries, schedule_overview
 
 DUE = datetime(2025, 11, 24, 9, 0, tzinfo=UTC)
 

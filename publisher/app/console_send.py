@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from publisher.app.context import Context
-from publisher.app.digest import EditionPlan, plan_next_edition
+from publisher.app.editions import EditionPlan, plan_next_edition
 from publisher.app.sending import SendReport, send_digest, send_test
 from publisher.delivery import Tally
 from publisher.errors import PublisherError
