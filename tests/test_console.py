@@ -1,4 +1,4 @@
-"""publisher.console: the editors' console through Starlette's TestClient, on a real database.
+"""publisher.web.console: the editors' console through Starlette's TestClient, on a real database.
 
 The app is the one `publisher serve` runs (subscriber pages and console on one
 context); mail goes to ``.eml`` files (no [smtp] host), read back as sent.
@@ -23,8 +23,8 @@ from web_support import NOW, SECRET, make_site, outbox, read_eml
 from publisher.app.console_send import SendJob, form_token
 from publisher.app.context import Context
 from publisher.app.sending import send_digest
-from publisher.cli.serve import application
 from publisher.store import add_subscriber, edition_counts, list_editions
+from publisher.web import application
 
 PASSWORD = "correct horse battery staple"
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')

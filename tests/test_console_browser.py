@@ -14,8 +14,8 @@ from live_server import serving
 from web_support import NOW, SECRET, make_site, outbox, read_eml
 
 from publisher.app.context import Context
-from publisher.cli.serve import application
 from publisher.store import add_subscriber, list_editions
+from publisher.web import application
 
 PASSWORD = "correct horse battery staple"
 

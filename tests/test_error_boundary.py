@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from web_support import SECRET, make_context, make_site
 
 from publisher.cli import main
-from publisher.cli.serve import application
+from publisher.web import application
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "site"

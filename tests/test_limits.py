@@ -1,4 +1,4 @@
-"""publisher.app.limits: the per-client limit of the subscribe form, with an injected clock."""
+"""publisher.web.limits: the per-client limit of the subscribe form, with an injected clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from publisher.app.limits import RateLimit, client_key
+from publisher.web.limits import RateLimit, client_key
 
 T0 = datetime(2025, 11, 20, 0, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -1,6 +1,6 @@
 """Use cases of the editors' web console: what is next, a test copy, a send in the background.
 
-The console (:mod:`publisher.console`) shows the next edition, sends a test
+The console (:mod:`publisher.web.console`) shows the next edition, sends a test
 copy to one address and starts the real send, which runs in a thread of the
 server while the page shows its progress. One send at a time per process;
 another process (``publisher run``, a worker, ``digest send``) may deliver

@@ -9,7 +9,7 @@ be used to flood someone's inbox. Every other page is reached through a
 signed link (``unsubscribe``, ``preferences``): the token is the authority,
 and a forged or altered one raises :class:`~publisher.errors.TokenError`
 before anything is read or changed. (Requests per client are limited by the
-web edge, see :class:`publisher.app.limits.RateLimit`.)
+web edge, see :class:`publisher.web.limits.RateLimit`.)
 
 >>> sub = subscribe(ctx, "ann@example.org", categories=("投資分析",))   # doctest: +SKIP
 >>> sub.status                                                          # doctest: +SKIP

@@ -6,10 +6,7 @@ The CLI launches every edge, so it is the one layer above ``publisher.web``
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -18,7 +15,7 @@ from publisher.app.context import Context
 from publisher.cli.logs import setup_logging
 from publisher.cli.options import site_options, verbose
 
-__all__ = ["application", "serve"]
+__all__ = ["serve"]
 
 
 @click.command()
@@ -56,33 +53,6 @@ def serve(
         click.echo(f"editors' console: http://{host}:{port}/console/")
     setup_logging(verbose())
     # log_config=None: uvicorn's loggers go through ours (one line an error unless -v).
+    from publisher.web import application
+
     uvicorn.run(application(ctx), host=host, port=port, log_level="info", log_config=None)
-
-
-def application(ctx: Context) -> Any:
-    """The subscriber pages at ``/`` and the editors' console at ``/console/``, on one ``ctx``."""
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import RedirectResponse
-    from starlette.routing import Mount, Route
-
-    from publisher.console import Console
-    from publisher.web import create_app
-
-    console = Console(lambda: ctx)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await run_in_threadpool(console.shutdown)  # a send stops after its batch
-
-    async def to_console(request: Request) -> RedirectResponse:
-        return RedirectResponse(f"{request.scope.get('root_path', '')}/console/", status_code=308)
-
-    routes = [
-        Route("/console", to_console, methods=["GET"]),
-        Mount("/console", console.app),
-        Mount("/", create_app(lambda: ctx)),
-    ]
-    return Starlette(routes=routes, lifespan=lifespan)

@@ -45,7 +45,6 @@ from starlette.routing import Route
 
 from publisher.app import signup
 from publisher.app.context import Context
-from publisher.app.limits import RateLimit, client_key
 from publisher.errors import (
     DeliveryError,
     LinkExpired,
@@ -54,22 +53,15 @@ from publisher.errors import (
     SubscriberError,
     TokenError,
 )
-from publisher.pages import PageTemplates
+from publisher.web import headers
+from publisher.web.limits import RateLimit, client_key
+from publisher.web.templates import PageTemplates
 
 __all__ = ["TEMPLATES", "create_app"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "web"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 PAGES = PageTemplates(TEMPLATES)
-# Token URLs must not leak through Referer, be cached, or be framed (a hidden
-# unsubscribe button under a decoy); pages load nothing from anywhere.
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
+HEADERS = headers.PAGES
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
 
 

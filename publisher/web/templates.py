@@ -1,7 +1,7 @@
 """What the HTML edges share: a Jinja environment and the fixed words of a templates folder.
 
 The subscriber pages (:mod:`publisher.web`) and the editors' console
-(:mod:`publisher.console`) each keep their templates and a ``strings.toml``
+(:mod:`publisher.web.console`) each keep their templates and a ``strings.toml``
 (``[en]`` and ``[ja]`` tables) in a folder of their own; this loads them once.
 
 >>> folder = PageTemplates(Path("publisher/templates/web"))      # doctest: +SKIP

@@ -46,31 +46,16 @@ from publisher.app import console_send
 from publisher.app.context import Context
 from publisher.app.sending import digest_status, preview_digest
 from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
-from publisher.pages import PageTemplates
+from publisher.web import headers
+from publisher.web.templates import PageTemplates
 
 __all__ = ["PASSWORD_ENV", "Console"]
 
 PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "console"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
 PAGES = PageTemplates(TEMPLATES)
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    # Not "no-referrer": under it browsers send "Origin: null" with a form's
-    # POST, and the origin is one of the checks against cross-site requests.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-# The preview is the digest's own HTML: framed by the dashboard only, and
-# sandboxed (no script, no form, no navigation of the console).
-PREVIEW_HEADERS = {
-    **HEADERS,
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "img-src https: data:; frame-ancestors 'self'; sandbox allow-popups",
-    "X-Frame-Options": "SAMEORIGIN",
-}
+HEADERS = headers.CONSOLE
+PREVIEW_HEADERS = headers.PREVIEW
 _NOTICES = ("test_sent", "send_started", "send_running")
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -1,0 +1,22 @@
+"""The web edge: the subscriber pages, the editors' console, and the server that holds both.
+
+=================  ==========================================================
+module             what it holds
+=================  ==========================================================
+``signup_pages``   subscribe / confirm / unsubscribe (RFC 8058) / preferences
+``console``        the editors' console: preview, test copy, send now, progress
+``server``         both as one ASGI app (what ``publisher serve`` runs)
+``headers``        the security headers every page carries
+``limits``         per-client rate limiting of the public form
+``templates``      the Jinja environment and ``strings.toml`` loader both use
+=================  ==========================================================
+
+Each route parses the request, calls one use case of :mod:`publisher.app`
+and renders a page; errors of the core become HTTP statuses here only.
+"""
+
+from publisher.web.console import Console
+from publisher.web.server import application
+from publisher.web.signup_pages import create_app
+
+__all__ = ["Console", "application", "create_app"]

@@ -1,0 +1,44 @@
+"""The security headers every page of the web edge carries, in one place.
+
+Pages load nothing from anywhere, are never cached (token URLs), never framed
+by another site (a hidden unsubscribe button under a decoy) and never sniffed.
+Each app adds only what is its own: the console frames its own preview and
+needs a same-origin referrer, because under ``no-referrer`` browsers send
+``Origin: null`` with a form's POST, and the origin is one of its checks
+against cross-site requests.
+
+>>> PAGES["Referrer-Policy"], CONSOLE["Referrer-Policy"]
+('no-referrer', 'same-origin')
+"""
+
+from __future__ import annotations
+
+__all__ = ["CONSOLE", "PAGES", "PREVIEW", "security_headers"]
+
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+
+
+def security_headers(*, csp: str, referrer: str, framing: str = "DENY") -> dict[str, str]:
+    """The shared set, with this app's Content-Security-Policy, Referrer-Policy and framing."""
+    return {
+        "Content-Security-Policy": csp,
+        "Referrer-Policy": referrer,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": framing,
+        "Cache-Control": "no-store",
+    }
+
+
+PAGES = security_headers(csp=f"{_CSP}; frame-ancestors 'none'", referrer="no-referrer")
+"""The subscriber pages."""
+CONSOLE = security_headers(
+    csp=f"{_CSP}; frame-src 'self'; frame-ancestors 'none'", referrer="same-origin"
+)
+"""The editors' console."""
+PREVIEW = security_headers(
+    csp="default-src 'none'; style-src 'unsafe-inline'; img-src https: data:;"
+    " frame-ancestors 'self'; sandbox allow-popups",
+    referrer="same-origin",
+    framing="SAMEORIGIN",
+)
+"""The digest's own HTML in the console: framed by the dashboard only, and sandboxed."""
