@@ -42,10 +42,16 @@ from typing import Any
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from publisher.app import runner_jobs
-from publisher.app.context import Context
-from publisher.app.reloading import SettingsChange, reload_settings, settings_stamp
-from publisher.app.schedule import digest_trigger, due_wakeup, resume_run_time
+from publisher.app import (
+    Context,
+    SettingsChange,
+    digest_trigger,
+    due_wakeup,
+    reload_settings,
+    resume_run_time,
+    runner_jobs,
+    settings_stamp,
+)
 from publisher.errors import PublisherError, RunnerBusy
 
 __all__ = ["Runner", "run_job"]

@@ -18,7 +18,9 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from publisher.app import BuildRequest, build_feeds, load_site_settings, parse_time
+from publisher.app import BuildRequest, build_feeds
+from publisher.cli.options import parse_now
+from publisher.config import load_settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "site"
 NOW = "2025-11-20T09:00:00+09:00"
@@ -31,9 +33,9 @@ def _build(tmp_path: Path, lang: str) -> Path:
     config.write_text(
         config.read_text(encoding="utf-8").replace("lang: ja", f"lang: {lang}"), encoding="utf-8"
     )
-    settings = load_site_settings(site)
+    settings = load_settings(site)
     out = tmp_path / "out"
-    report = build_feeds(BuildRequest(site_dir=site, output_dir=out, now=parse_time(NOW, settings)))
+    report = build_feeds(BuildRequest(site_dir=site, output_dir=out, now=parse_now(NOW, settings)))
     assert report.written
     return out
 

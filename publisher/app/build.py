@@ -33,7 +33,7 @@ from publisher.models import Post, Problem
 # Below this many feeds to write, starting worker processes costs more than it saves.
 PARALLEL_FEEDS = 16
 
-__all__ = ["BuildReport", "BuildRequest", "build_feeds", "load_site_settings", "parse_time"]
+__all__ = ["BuildReport", "BuildRequest", "build_feeds"]
 
 
 @dataclass(frozen=True)
@@ -105,11 +105,6 @@ class BuildReport:
                 {"path": p.path, "line": p.line, "reason": p.reason} for p in self.warnings
             ],
         }
-
-
-def load_site_settings(site_dir: Path, config_file: Path | None = None) -> Settings:
-    """Settings for the site at ``site_dir`` (see :func:`publisher.config.load_settings`)."""
-    return load_settings(site_dir, config_file)
 
 
 class _LastBuild(msgspec.Struct, frozen=True):
@@ -309,18 +304,3 @@ def _report(
         output_dir=str(output_dir),
         warnings=read.warnings,
     )
-
-
-def parse_time(text: str, settings: Settings) -> datetime:
-    """A ``--now`` value: ISO 8601 or Jekyll's form; no offset means the site's timezone.
-
-    >>> parse_time("2025-09-21 09:00", settings).isoformat()     # doctest: +SKIP
-    '2025-09-21T09:00:00+09:00'
-    """
-    from publisher.content.dates import parse_date
-    from publisher.errors import ConfigError
-
-    try:
-        return parse_date(text, settings.site.tz)
-    except ValueError as exc:
-        raise ConfigError("--now", str(exc)) from exc

@@ -38,7 +38,6 @@ from publisher.store.outbox import OutboxStore
 __all__ = [
     "EditionStatus",
     "SendReport",
-    "database_revision",
     "digest_status",
     "make_transport",
     "paused_edition",
@@ -343,10 +342,3 @@ def digest_status(ctx: Context) -> list[EditionStatus]:
 def paused_edition(ctx: Context) -> Edition | None:
     """The unfinished edition as stored, after a send paused (why, the reply, when again)."""
     return edition_store.unfinished_edition(ctx.engine)
-
-
-def database_revision(ctx: Context) -> str | None:
-    """Create or migrate the database; the schema revision it is at now."""
-    from publisher.store.engine import current_revision
-
-    return current_revision(ctx.engine)

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from publisher import __version__, app
-from publisher.cli.options import output_option, site_options
+from publisher.cli.options import output_option, parse_now, site_options
+from publisher.config import load_settings
 
 __all__ = ["main"]
 
@@ -59,8 +60,8 @@ def build(
 
         publisher build --site examples/site
     """
-    settings = app.load_site_settings(site_dir, config_file)
-    now = app.parse_time(now_text, settings) if now_text else None
+    settings = load_settings(site_dir, config_file)
+    now = parse_now(now_text, settings) if now_text else None
     report = app.build_feeds(
         app.BuildRequest(
             site_dir=site_dir, output_dir=output_dir, now=now, strict=strict, settings=settings

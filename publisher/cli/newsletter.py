@@ -13,19 +13,11 @@ from typing import IO, Any
 
 import click
 
-from publisher import app
-from publisher.app.context import Context
-from publisher.cli.options import site_options
+from publisher.app import Context
+from publisher.cli.options import command_context, site_options
 from publisher.errors import OutputError, SendPaused
 
 __all__ = ["db", "digest", "subscribers"]
-
-
-def _context(site_dir: Path, config_file: Path | None, now_text: str | None) -> Context:
-    ctx = Context(site_dir=site_dir, config_file=config_file)
-    if now_text:
-        ctx.now = app.parse_time(now_text, ctx.config)
-    return ctx
 
 
 @click.group()
@@ -65,10 +57,10 @@ def preview(
 
         publisher digest preview --format html --output next.html
     """
-    from publisher.app.sending import preview_digest
+    from publisher.app import preview_digest
 
     chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
-    data = preview_digest(_context(site_dir, config_file, now_text), fmt, chosen)  # type: ignore[arg-type]
+    data = preview_digest(command_context(site_dir, config_file, now_text), fmt, chosen)  # type: ignore[arg-type]
     if open_browser:
         import tempfile
         import webbrowser
@@ -101,9 +93,9 @@ def test(site_dir: Path, config_file: Path | None, now_text: str | None, to: str
 
         publisher digest test --to editor@example.com
     """
-    from publisher.app.sending import send_test
+    from publisher.app import send_test
 
-    reply = send_test(_context(site_dir, config_file, now_text), to)
+    reply = send_test(command_context(site_dir, config_file, now_text), to)
     click.echo(f"sent a test of the next edition to {to}: {reply}")
 
 
@@ -120,9 +112,9 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
 
         publisher digest send --dry-run
     """
-    from publisher.app.sending import send_digest
+    from publisher.app import send_digest
 
-    ctx = _context(site_dir, config_file, now_text)
+    ctx = command_context(site_dir, config_file, now_text)
     try:
         with _progress() as update:
             report = send_digest(ctx, on_progress=update, dry_run=dry_run)
@@ -159,7 +151,7 @@ def _local(moment: datetime, ctx: Context) -> str:
 
 
 def _print_paused(ctx: Context, exc: SendPaused) -> None:
-    from publisher.app.sending import paused_edition
+    from publisher.app import paused_edition
 
     edition = paused_edition(ctx)
     number = f"edition {edition.number}" if edition else "the send"
@@ -226,9 +218,9 @@ class _progress:
 @site_options
 def status(site_dir: Path, config_file: Path | None, now_text: str | None) -> None:
     """List the editions with their delivery counts."""
-    from publisher.app.sending import digest_status
+    from publisher.app import digest_status
 
-    ctx = _context(site_dir, config_file, now_text)
+    ctx = command_context(site_dir, config_file, now_text)
     rows = digest_status(ctx)
     if not rows:
         click.echo("no edition yet")
@@ -277,10 +269,12 @@ def add_command(
     pending: bool,
 ) -> None:
     """Add one subscriber (active unless --pending)."""
-    from publisher.app.subscriber_list import add_subscriber
+    from publisher.app import add_subscriber
 
     chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
-    sub = add_subscriber(_context(site_dir, config_file, now_text), email, name, chosen, pending)
+    sub = add_subscriber(
+        command_context(site_dir, config_file, now_text), email, name, chosen, pending
+    )
     click.echo(f"{sub.email}: {sub.status}")
 
 
@@ -291,9 +285,9 @@ def remove_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, email: str
 ) -> None:
     """Delete a subscriber and everything still queued for them."""
-    from publisher.app.subscriber_list import remove_subscriber
+    from publisher.app import remove_subscriber
 
-    if not remove_subscriber(_context(site_dir, config_file, now_text), email):
+    if not remove_subscriber(command_context(site_dir, config_file, now_text), email):
         raise click.ClickException(f"{email}: no such subscriber")
     click.echo(f"removed {email}")
 
@@ -305,9 +299,9 @@ def list_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, status: str | None
 ) -> None:
     """List subscribers: email, status, name, categories."""
-    from publisher.app.subscriber_list import list_subscribers
+    from publisher.app import list_subscribers
 
-    for sub in list_subscribers(_context(site_dir, config_file, now_text), status):  # type: ignore[arg-type]
+    for sub in list_subscribers(command_context(site_dir, config_file, now_text), status):  # type: ignore[arg-type]
         click.echo(f"{sub.email}\t{sub.status}\t{sub.name}\t{';'.join(sub.categories)}")
 
 
@@ -345,10 +339,10 @@ def import_command(
 
         publisher subscribers import list.csv
     """
-    from publisher.app.subscriber_list import import_csv
+    from publisher.app import import_csv
     from publisher.errors import InputError
 
-    ctx = _context(site_dir, config_file, now_text)
+    ctx = command_context(site_dir, config_file, now_text)
     try:
         report = import_csv(ctx, csv_file, pending, source=csv_file.name)
     except InputError as exc:
@@ -373,9 +367,9 @@ def export_command(
     shows it as text instead of running it as a formula (CSV injection);
     import takes that ' off again.
     """
-    from publisher.app.subscriber_list import export_csv
+    from publisher.app import export_csv
 
-    count = export_csv(_context(site_dir, config_file, now_text), csv_file)
+    count = export_csv(command_context(site_dir, config_file, now_text), csv_file)
     click.echo(f"exported {count} subscribers", err=True)
 
 
@@ -388,7 +382,7 @@ def db() -> None:
 @site_options
 def upgrade(site_dir: Path, config_file: Path | None, now_text: str | None) -> None:
     """Create the database or migrate it to the current schema."""
-    from publisher.app.sending import database_revision
+    from publisher.app import upgrade_database
 
-    revision = database_revision(_context(site_dir, config_file, now_text))
+    revision = upgrade_database(command_context(site_dir, config_file, now_text))
     click.echo(f"database at revision {revision}")

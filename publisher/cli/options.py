@@ -14,13 +14,27 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from publisher.errors import ConfigError, PublisherError
 
-__all__ = ["BUG_EXIT", "ConfigFailure", "output_option", "site_options", "verbose"]
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from publisher.app import Context
+    from publisher.config import Settings
+
+__all__ = [
+    "BUG_EXIT",
+    "ConfigFailure",
+    "command_context",
+    "output_option",
+    "parse_now",
+    "site_options",
+    "verbose",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 BUG_EXIT = 70
@@ -111,3 +125,28 @@ output_option = click.option(
     " [default: [paths] output, else the site folder].",
 )
 """``--output`` of ``build`` and ``run``."""
+
+
+def parse_now(text: str, settings: Settings) -> datetime:
+    """A ``--now`` value: ISO 8601 or Jekyll's form; no offset means the site's timezone.
+
+    >>> from publisher.config import Settings, SiteSettings
+    >>> parse_now("2025-09-21 09:00", Settings(site=SiteSettings(timezone="Asia/Tokyo")))
+    datetime.datetime(2025, 9, 21, 9, 0, tzinfo=zoneinfo.ZoneInfo(key='Asia/Tokyo'))
+    """
+    from publisher.content.dates import parse_date
+
+    try:
+        return parse_date(text, settings.site.tz)
+    except ValueError as exc:
+        raise ConfigError("--now", str(exc)) from exc
+
+
+def command_context(site_dir: Path, config_file: Path | None, now_text: str | None) -> Context:
+    """The context of one command: its site and settings, and ``--now`` if given."""
+    from publisher.app import Context
+
+    ctx = Context(site_dir=site_dir, config_file=config_file)
+    if now_text:
+        ctx.now = parse_now(now_text, ctx.config)
+    return ctx

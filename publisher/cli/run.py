@@ -12,10 +12,9 @@ from pathlib import Path
 
 import click
 
-from publisher import app
-from publisher.app.context import Context
+from publisher.app import Context
 from publisher.cli.logs import setup_logging
-from publisher.cli.options import output_option, site_options, verbose
+from publisher.cli.options import command_context, output_option, site_options, verbose
 from publisher.config import resolve_output
 
 __all__ = ["run", "schedule"]
@@ -90,11 +89,9 @@ def schedule(site_dir: Path, config_file: Path | None, now_text: str | None) -> 
 
         publisher schedule --site examples/site
     """
-    from publisher.app.runner_jobs import schedule_overview
+    from publisher.app import schedule_overview
 
-    ctx = Context(site_dir=site_dir, config_file=config_file)
-    if now_text:
-        ctx.now = app.parse_time(now_text, ctx.config)
+    ctx = command_context(site_dir, config_file, now_text)
     try:
         rows = schedule_overview(ctx)
     finally:

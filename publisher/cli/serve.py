@@ -10,10 +10,8 @@ from pathlib import Path
 
 import click
 
-from publisher import app
-from publisher.app.context import Context
 from publisher.cli.logs import setup_logging
-from publisher.cli.options import site_options, verbose
+from publisher.cli.options import command_context, site_options, verbose
 
 __all__ = ["serve"]
 
@@ -41,9 +39,7 @@ def serve(
     """
     import uvicorn
 
-    ctx = Context(site_dir=site_dir, config_file=config_file)
-    if now_text:
-        ctx.now = app.parse_time(now_text, ctx.config)
+    ctx = command_context(site_dir, config_file, now_text)
     # Open the database and read the secret now: a bad setting stops the
     # command with its message instead of failing the first request.
     _ = ctx.engine, ctx.secret

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from publisher.app.context import Context
+from publisher.app import Context
 from publisher.cli.logs import setup_logging
 from publisher.cli.options import site_options, verbose
 
 if TYPE_CHECKING:
-    from publisher.app.runner_jobs import RunOutcome
+    from publisher.app import RunOutcome
 
 __all__ = ["worker"]
 
@@ -49,7 +49,7 @@ def worker(
 
         publisher worker --site examples/site
     """
-    from publisher.app.deliveries import DeliveryWorker
+    from publisher.app import DeliveryWorker
 
     if now_text:
         raise click.UsageError("`publisher worker` follows the real clock; --now is for previews")

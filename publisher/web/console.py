@@ -42,9 +42,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from publisher.app import console_send
-from publisher.app.context import Context
-from publisher.app.sending import digest_status, preview_digest
+from publisher.app import Context, console_send, digest_status, preview_digest
 from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
 from publisher.web import headers
 from publisher.web.templates import PageTemplates

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 
-from publisher.app.context import Context
+from publisher.app import Context
 from publisher.web.console import Console
 from publisher.web.signup_pages import create_app
 

@@ -43,8 +43,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from publisher.app import signup
-from publisher.app.context import Context
+from publisher.app import Context, signup
 from publisher.errors import (
     DeliveryError,
     LinkExpired,
