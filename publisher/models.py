@@ -9,11 +9,15 @@ unchanged rebuild near-instant. No I/O happens here.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 import msgspec
 
 __all__ = [
+    "EDITION_STATES",
+    "OUTBOX_STATES",
+    "REOPENABLE",
+    "SUBSCRIBER_STATUSES",
     "DotSafe",
     "Edition",
     "EditionState",
@@ -31,6 +35,11 @@ __all__ = [
 SubscriberStatus = Literal["pending", "active", "unsubscribed", "bounced"]
 EditionState = Literal["sending", "paused", "finished"]
 OutboxState = Literal["pending", "sending", "sent", "failed"]
+SUBSCRIBER_STATUSES: tuple[SubscriberStatus, ...] = get_args(SubscriberStatus)
+EDITION_STATES: tuple[EditionState, ...] = get_args(EditionState)
+OUTBOX_STATES: tuple[OutboxState, ...] = get_args(OutboxState)
+REOPENABLE: frozenset[SubscriberStatus] = frozenset({"pending", "unsubscribed"})
+"""Statuses from which an address may be added or subscribe again (never active or bounced)."""
 
 
 class Post(msgspec.Struct, frozen=True, kw_only=True, array_like=True):

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from publisher.app.context import Context
-from publisher.app.editions import EditionPlan, plan_next_edition
+from publisher.app.editions import EditionPlan, next_plan
 from publisher.app.sending import SendReport, send_digest, send_test
 from publisher.delivery import Tally
 from publisher.errors import PublisherError
 from publisher.models import Edition
-from publisher.store import count_subscribers, latest_edition, normalise_email, unfinished_edition
-from publisher.tokens import sign_dated, verify_dated
+from publisher.store import count_subscribers, normalise_email, unfinished_edition
+from publisher.tokens import sign_form, verify_form
 
 __all__ = [
     "FORM_SECONDS",
@@ -57,10 +57,7 @@ class NextEdition:
 
 def next_edition(ctx: Context) -> NextEdition:
     """The edition a send would deliver now, and the list's size."""
-    latest = latest_edition(ctx.engine)
-    plan = plan_next_edition(
-        ctx, latest.cutoff_to if latest else None, latest.number + 1 if latest else 1
-    )
+    plan = next_plan(ctx)
     return NextEdition(plan, unfinished_edition(ctx.engine), count_subscribers(ctx.engine))
 
 
@@ -71,12 +68,12 @@ def send_test_copy(ctx: Context, to: str) -> str:
 
 def form_token(ctx: Context) -> str:
     """A signed, dated token for the console's forms (their defence against CSRF)."""
-    return sign_dated(ctx.secret, _FORM, 0, int(ctx.clock().timestamp()))
+    return sign_form(ctx.secret, _FORM, int(ctx.clock().timestamp()))
 
 
 def check_form_token(ctx: Context, token: str) -> None:
     """Raise :class:`~publisher.errors.TokenError` unless ``token`` is a fresh form token."""
-    verify_dated(ctx.secret, _FORM, token, int(ctx.clock().timestamp()), FORM_SECONDS)
+    verify_form(ctx.secret, _FORM, token, int(ctx.clock().timestamp()), FORM_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,10 @@ from publisher.errors import ConfigError, OutputError
 from publisher.files import private_dir
 
 if TYPE_CHECKING:
+    from publisher.content import ReadResult
     from publisher.store import Engine
 
-__all__ = ["SECRET_ENV", "Context", "find_old_state", "utc_now"]
+__all__ = ["SECRET_ENV", "Context", "find_old_state", "read_site", "utc_now"]
 
 SECRET_ENV = "PUBLISHER_SECRET"
 _MIN_SECRET = 16
@@ -151,6 +152,14 @@ class Context:
                 f" current folder; it now lives in {self.var}. Move it ({move}) or"
                 f' keep it where it is with [paths] var = "{old}". Nothing was changed.',
             )
+
+
+def read_site(ctx: Context, now: datetime | None = None) -> ReadResult:
+    """The site's posts as of ``now`` (default :meth:`Context.as_of`), through the build's cache."""
+    from publisher.content import read_posts
+
+    cache = ctx.var / "cache" / "posts.json"  # the same file `publisher build` keeps
+    return read_posts(ctx.site_dir, ctx.config, now or ctx.as_of(), cache_file=cache)
 
 
 def find_old_state(site_dir: Path, var: Path) -> Path | None:

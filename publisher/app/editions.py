@@ -21,8 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from publisher.app.context import Context
-from publisher.content import read_posts
+from publisher.app.context import Context, read_site
 from publisher.digest.edition import posts_for_audience, select_posts
 from publisher.digest.message import MessageTemplate, build_template, personalize
 from publisher.digest.render import DigestContent, render_digest
@@ -35,9 +34,9 @@ __all__ = [
     "EditionDraft",
     "EditionPlan",
     "TemplateSource",
+    "next_plan",
     "plan_next_edition",
     "posts_by_id",
-    "sender_of",
     "stored_templates",
 ]
 
@@ -54,15 +53,17 @@ class EditionPlan:
     """The previous edition's cutoff this plan starts from (None: the first edition)."""
 
 
-def sender_of(ctx: Context) -> str:
-    """The ``From:`` of digests: ``[digest] from``, else the site's name at noreply@domain."""
-    site = ctx.config.site
-    return ctx.config.digest.sender or f"{site.title} <noreply@{site.domain}>"
-
-
 def _published_posts(ctx: Context, now: datetime) -> tuple[Post, ...]:
-    cache = ctx.var / "cache" / "posts.json"
-    return read_posts(ctx.site_dir, ctx.config, now, cache_file=cache).posts
+    return read_site(ctx, now).posts
+
+
+def next_plan(ctx: Context) -> EditionPlan:
+    """What the next edition would hold now: the posts since the newest edition's cutoff."""
+    from publisher.store import latest_edition
+
+    latest = latest_edition(ctx.engine)
+    last_cutoff = latest.cutoff_to if latest else None
+    return plan_next_edition(ctx, last_cutoff, latest.number + 1 if latest else 1)
 
 
 def plan_next_edition(ctx: Context, last_cutoff: datetime | None, number: int) -> EditionPlan:

@@ -12,11 +12,8 @@ run.
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,12 +21,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from publisher.app.build import BuildRequest, build_feeds
-from publisher.app.context import Context
+from publisher.app.context import Context, read_site
 from publisher.app.schedule import digest_trigger, next_fire_times
 from publisher.app.sending import SendReport, resume_digest, send_digest
 from publisher.errors import PublisherError, SendPaused
 from publisher.feeds import feed_url
 from publisher.feeds.websub import notify_hub
+from publisher.store.processes import process_id
 
 __all__ = [
     "HeldLock",
@@ -161,11 +159,6 @@ def _mail(ctx: Context, job: str, send: Callable[[], SendReport]) -> RunOutcome:
     )
 
 
-def runner_id() -> str:
-    """Who this runner is, for the lock row: host, process id and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:
     """Take the one-runner-per-database lock (raises :class:`~publisher.errors.RunnerBusy`).
 
@@ -175,7 +168,7 @@ def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:
     from publisher.store.lock import acquire_runner_lock
 
     ttl = timedelta(seconds=ctx.config.run.lock_seconds)
-    return acquire_runner_lock(ctx.engine, owner or runner_id(), ttl)
+    return acquire_runner_lock(ctx.engine, owner or process_id(), ttl)
 
 
 def stand_by_for_runner_lock(
@@ -197,7 +190,7 @@ def stand_by_for_runner_lock(
     ttl = timedelta(seconds=ctx.config.run.lock_seconds)
     return wait_for_runner_lock(
         ctx.engine,
-        owner or runner_id(),
+        owner or process_id(),
         ttl,
         stop,
         poll=min(ttl.total_seconds() / 3, STANDBY_POLL_SECONDS),
@@ -214,7 +207,6 @@ def runner_job_store(ctx: Context) -> Any:
 
 def schedule_overview(ctx: Context) -> list[PlannedRun]:
     """When each job of ``publisher run`` runs next, as of ``ctx.as_of()``."""
-    from publisher.content import read_posts
     from publisher.store.jobs import stored_run_times
     from publisher.store.lock import runner_lock_holder
 
@@ -228,7 +220,7 @@ def schedule_overview(ctx: Context) -> list[PlannedRun]:
         grace = timedelta(hours=settings.digest.misfire_grace_hours)
         late = "sent when `publisher run` starts" if now - digest_at <= grace else "skipped"
         detail += f"; missed, {late}"
-    read = read_posts(ctx.site_dir, settings, now, ctx.var / "cache" / "posts.json")
+    read = read_site(ctx, now)
     due = read.scheduled[0].date if read.scheduled else None
     every = f"every {settings.run.rebuild_minutes:g} min and on every post change"
     holder = runner_lock_holder(ctx.engine, now)

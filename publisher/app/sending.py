@@ -9,10 +9,8 @@ flight can be sent twice.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +22,7 @@ from publisher.app.editions import (
     Composer,
     EditionDraft,
     EditionPlan,
-    plan_next_edition,
+    next_plan,
     posts_by_id,
     stored_templates,
 )
@@ -34,6 +32,7 @@ from publisher.errors import PublisherError, SendPaused
 from publisher.models import Edition, OutboxItem, audience_key
 from publisher.store import editions as edition_store
 from publisher.store.outbox import OutboxStore
+from publisher.store.processes import process_id
 
 __all__ = [
     "EditionStatus",
@@ -100,12 +99,6 @@ def make_transport(ctx: Context, folder: Path) -> Transport:
     )
 
 
-def _next_plan(ctx: Context) -> EditionPlan:
-    latest = edition_store.latest_edition(ctx.engine)
-    last_cutoff = latest.cutoff_to if latest else None
-    return plan_next_edition(ctx, last_cutoff, (latest.number + 1) if latest else 1)
-
-
 def _draft(ctx: Context, plan: EditionPlan, date: datetime) -> EditionDraft:
     return EditionDraft(ctx, plan.number, plan.cutoff_to, date, plan.posts)
 
@@ -122,7 +115,7 @@ def _composer(ctx: Context, edition: Edition) -> Composer:
 
 def _planned_copy(ctx: Context, categories: tuple[str, ...]) -> tuple[Composer, MessageTemplate]:
     """The next edition's message for these categories, for a preview or a test copy."""
-    plan = _next_plan(ctx)
+    plan = next_plan(ctx)
     if not plan.posts:
         raise PublisherError("no new posts since the last edition: there is nothing to show")
     draft = _draft(ctx, plan, plan.cutoff_to)
@@ -160,10 +153,6 @@ def send_test(ctx: Context, to: str) -> str:
         transport.close()
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def send_digest(
     ctx: Context,
     on_progress: Callable[[Tally, dict[str, int]], None] | None = None,
@@ -175,7 +164,7 @@ def send_digest(
     edition = edition_store.unfinished_edition(engine)
     created = False
     if edition is None:
-        plan = _next_plan(ctx)
+        plan = next_plan(ctx)
         if not plan.posts:
             return SendReport(
                 None, False, "no new posts since the last edition: nothing to send", None, {}
@@ -244,7 +233,7 @@ def _deliver(
     should_stop: Callable[[], bool] | None,
 ) -> SendReport:
     digest = ctx.config.digest
-    queue = OutboxStore(ctx.engine, _worker_id(), bounce_limit=digest.bounce_limit)
+    queue = OutboxStore(ctx.engine, process_id(), bounce_limit=digest.bounce_limit)
     queue.release_dead_claims(edition.id, socket.gethostname())
     composer = _composer(ctx, edition)
     transport = make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")

@@ -26,17 +26,16 @@ from collections.abc import Iterable
 from datetime import timedelta
 from email.utils import parseaddr
 
-from publisher.app.context import Context
-from publisher.app.editions import sender_of
+from publisher.app.context import Context, read_site
 from publisher.app.sending import make_transport
-from publisher.content import read_posts
 from publisher.delivery import Transport
 from publisher.digest.confirmation import build_confirmation, message_bytes
+from publisher.digest.message import sender_of
 from publisher.digest.render import render_confirmation
-from publisher.errors import SubscriberError, TokenError
-from publisher.models import Subscriber
+from publisher.errors import LinkExpired, SubscriberError, TokenError
+from publisher.models import REOPENABLE, Subscriber
 from publisher.store import subscribers as store
-from publisher.tokens import sign, sign_dated, verify, verify_dated
+from publisher.tokens import sign_dated, sign_form, verify, verify_dated, verify_form
 
 __all__ = [
     "FORM_MAX_AGE",
@@ -58,7 +57,6 @@ _FORM = "subscribe-form"
 _MAX_NAME = 200
 # Active (or bounced) addresses are neither re-added nor mailed: the visitor
 # sees the same page either way, so the form does not tell who is subscribed.
-_ALREADY_ON_THE_LIST = ("active", "bounced")
 
 
 def subscribe(
@@ -80,7 +78,7 @@ def subscribe(
     address = store.normalise_email(email)
     name = " ".join(name.split())[:_MAX_NAME]  # from a public form: one line, bounded
     known = store.find_subscriber(ctx.engine, address)
-    if known is not None and known.status in _ALREADY_ON_THE_LIST:
+    if known is not None and known.status not in REOPENABLE:
         return known
     chosen = _known_categories(ctx, categories)
     try:
@@ -89,7 +87,7 @@ def subscribe(
         )
     except SubscriberError:
         known = store.find_subscriber(ctx.engine, address)
-        if known is not None and known.status in _ALREADY_ON_THE_LIST:
+        if known is not None and known.status not in REOPENABLE:
             return known  # confirmed in another request meanwhile
         raise
     now = ctx.clock()
@@ -143,8 +141,7 @@ def set_preferences(ctx: Context, token: str, categories: Iterable[str]) -> Subs
 
 def site_categories(ctx: Context) -> list[str]:
     """The categories of the published posts, most used first (then by name)."""
-    cache = ctx.var / "cache" / "posts.json"
-    posts = read_posts(ctx.site_dir, ctx.config, ctx.as_of(), cache_file=cache).posts
+    posts = read_site(ctx).posts
     counts: dict[str, int] = {}
     for post in posts:
         for category in post.categories:
@@ -154,7 +151,7 @@ def site_categories(ctx: Context) -> list[str]:
 
 def form_stamp(ctx: Context) -> str:
     """A signed timestamp for the subscribe form's hidden field."""
-    return sign(ctx.secret, _FORM, int(ctx.clock().timestamp()))
+    return sign_form(ctx.secret, _FORM, int(ctx.clock().timestamp()))
 
 
 def check_form_stamp(ctx: Context, stamp: str) -> None:
@@ -163,10 +160,11 @@ def check_form_stamp(ctx: Context, stamp: str) -> None:
     Keeps out bots that post the form without loading it first; it is no
     defence against a browser-driving one (that is what confirming is for).
     """
-    issued = verify(ctx.secret, _FORM, stamp)
-    age = ctx.clock().timestamp() - issued
-    if not -60 <= age <= FORM_MAX_AGE.total_seconds():
-        raise TokenError("this form has expired: please load the page again")
+    now, max_age = int(ctx.clock().timestamp()), int(FORM_MAX_AGE.total_seconds())
+    try:
+        verify_form(ctx.secret, _FORM, stamp, now, max_age)
+    except LinkExpired as exc:
+        raise TokenError("this form has expired: please load the page again") from exc
 
 
 def _subscriber(ctx: Context, purpose: str, token: str) -> Subscriber:
@@ -200,7 +198,7 @@ def _send_confirmation(ctx: Context, sub: Subscriber, transport: Transport | Non
     tag = hmac.new(ctx.secret, stamp.encode(), hashlib.sha256).hexdigest()[:12]
     message = build_confirmation(
         render_confirmation(confirm_url=url, settings=settings),
-        sender=sender_of(ctx),
+        sender=sender_of(ctx.config),
         to=sub.email,
         date=now,
         message_id=f"<confirm.{sub.id}.{tag}@{settings.site.domain}>",
@@ -208,7 +206,7 @@ def _send_confirmation(ctx: Context, sub: Subscriber, transport: Transport | Non
     )
     mail = transport or make_transport(ctx, ctx.var / "outbox" / "confirm")
     try:
-        return mail.send(parseaddr(sender_of(ctx))[1], sub.email, message_bytes(message))
+        return mail.send(parseaddr(sender_of(ctx.config))[1], sub.email, message_bytes(message))
     finally:
         if transport is None:
             mail.close()

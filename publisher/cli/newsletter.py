@@ -16,6 +16,7 @@ import click
 from publisher.app import Context
 from publisher.cli.options import command_context, site_options
 from publisher.errors import OutputError, SendPaused
+from publisher.models import SUBSCRIBER_STATUSES, audience_categories
 
 __all__ = ["db", "digest", "subscribers"]
 
@@ -130,7 +131,7 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
         for post in plan.posts:
             click.echo(f"  {post.date:%Y-%m-%d}  {post.title}")
         for key, count in report.audiences:
-            label = key.replace("\x1f", ", ") or "all categories"
+            label = ", ".join(audience_categories(key)) or "all categories"
             click.echo(f"  {count} active subscribers choosing {label}")
     click.echo(report.message)
     if report.counts:
@@ -293,7 +294,7 @@ def remove_command(
 
 
 @subscribers.command("list")
-@click.option("--status", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]))
+@click.option("--status", type=click.Choice(SUBSCRIBER_STATUSES))
 @site_options
 def list_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, status: str | None

@@ -44,7 +44,7 @@ from publisher.models import DotSafe
 if TYPE_CHECKING:  # only the type: importing render would load Jinja2 and premailer
     from publisher.digest.render import DigestContent
 
-__all__ = ["MessageTemplate", "build_template", "encode_body", "personalize"]
+__all__ = ["MessageTemplate", "build_template", "encode_body", "personalize", "sender_of"]
 
 _FIELDS = {UNSUBSCRIBE_URL: "unsubscribe_url", PREFERENCES_URL: "preferences_url"}
 _FIELDS[SUBSCRIBER_NAME] = "name"
@@ -120,7 +120,7 @@ def build_template(
     ('to', 'message_id')
     """
     digest = settings.digest
-    sender = digest.sender or f"{settings.site.title} <noreply@{settings.site.domain}>"
+    sender = sender_of(settings)
     seed = f"{edition_number}\0{content.subject}\0{content.text}\0{content.html}"
     boundary = "=_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
     builder = _Builder()
@@ -147,6 +147,17 @@ def build_template(
         builder.add(_CRLF)  # RFC 2046 §5.1.1: this CRLF belongs to the boundary, not the body
     builder.add(f"--{boundary}--\r\n".encode())
     return builder.build(boundary, _bare_address(sender))
+
+
+def sender_of(settings: Settings) -> str:
+    """``From:`` of every mail: ``[digest] from``, else the site's title at ``noreply@<domain>``.
+
+    >>> from publisher.config import Settings, SiteSettings
+    >>> sender_of(Settings(site=SiteSettings(title="Tsumiki Notes", url="https://x.org")))
+    'Tsumiki Notes <noreply@x.org>'
+    """
+    site = settings.site
+    return settings.digest.sender or f"{site.title} <noreply@{site.domain}>"
 
 
 def encode_body(text: str) -> list[bytes | str]:

@@ -115,7 +115,7 @@ def parse_row(raw: Mapping[str, str | None]) -> ImportRow:
         email=email,
         name=name or None,
         categories=_categories(email, raw.get("categories") or ""),
-        status=status,  # type: ignore[arg-type]  # checked against SUBSCRIBER_STATUSES above
+        status=status,  # checked against SUBSCRIBER_STATUSES above
     )
 
 

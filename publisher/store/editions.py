@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import PublisherError
 from publisher.models import Edition, EditionState
+from publisher.store.rows import from_row
 from publisher.store.schema import (
     EDITION_STATES,
     OUTBOX_STATES,
@@ -59,20 +60,7 @@ REASON_LIMIT = 1000
 
 def edition_from_row(row: Row[Any]) -> Edition:
     """An :class:`Edition` from a row of the ``editions`` table."""
-    m = row._mapping
-    return Edition(
-        id=m["id"],
-        number=m["number"],
-        cutoff_from=m["cutoff_from"],
-        cutoff_to=m["cutoff_to"],
-        subject=m["subject"],
-        created_at=m["created_at"],
-        state=m["state"],
-        post_ids=tuple(m["post_ids"]),
-        paused_reason=m["paused_reason"],
-        paused_reply=m["paused_reply"],
-        resume_at=m["resume_at"],
-    )
+    return from_row(row, Edition)
 
 
 def last_cutoff(engine: Engine) -> datetime | None:
@@ -187,7 +175,7 @@ def edition_counts(engine: Engine, edition_id: int) -> dict[str, int]:
         .where(outbox.c.edition_id == edition_id)
         .group_by(outbox.c.state)
     )
-    counts = dict.fromkeys(OUTBOX_STATES, 0)
+    counts: dict[str, int] = dict.fromkeys(OUTBOX_STATES, 0)
     with engine.connect() as conn:
         for state, n in conn.execute(query):
             counts[state] = n

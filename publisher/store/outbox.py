@@ -28,6 +28,7 @@ from publisher.models import OutboxItem, Outcome
 from publisher.store.editions import edition_counts
 from publisher.store.engine import execute_many
 from publisher.store.processes import process_alive as _process_alive
+from publisher.store.rows import from_row
 from publisher.store.schema import outbox
 from publisher.store.subscriber_writes import add_bounce
 
@@ -53,20 +54,7 @@ _ITEM_COLUMNS = (
 
 def item_from_row(row: Row[Any]) -> OutboxItem:
     """An :class:`OutboxItem` from a row holding the outbox's item columns."""
-    m = row._mapping
-    return OutboxItem(
-        id=m["id"],
-        edition_id=m["edition_id"],
-        subscriber_id=m["subscriber_id"],
-        email=m["email"],
-        name=m["name"],
-        audience=m["audience"],
-        state=m["state"],
-        attempts=m["attempts"],
-        last_reply=m["last_reply"],
-        next_attempt_at=m["next_attempt_at"],
-        sent_at=m["sent_at"],
-    )
+    return from_row(row, OutboxItem)
 
 
 class OutboxStore:

@@ -13,8 +13,15 @@ True
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 
-__all__ = ["ended_here", "process_alive"]
+__all__ = ["ended_here", "process_alive", "process_id"]
+
+
+def process_id() -> str:
+    """A new id for this process as a sender or runner: ``host:pid:tag`` (unique per call)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def process_alive(rest: str) -> bool:

@@ -34,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
+from publisher.models import EDITION_STATES, OUTBOX_STATES, SUBSCRIBER_STATUSES
+
 __all__ = [
     "EDITION_STATES",
     "OUTBOX_STATES",
@@ -48,10 +50,6 @@ __all__ = [
     "runner_lock",
     "subscribers",
 ]
-
-SUBSCRIBER_STATUSES = ("pending", "active", "unsubscribed", "bounced")
-EDITION_STATES = ("sending", "paused", "finished")
-OUTBOX_STATES = ("pending", "sending", "sent", "failed")
 
 
 class UTCDateTime(TypeDecorator[datetime]):

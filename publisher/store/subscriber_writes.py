@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, Select, and_, case, select, update
 
 from publisher.errors import SubscriberError
 from publisher.models import Subscriber
+from publisher.store.rows import from_row
 from publisher.store.schema import outbox, subscribers
 
 __all__ = [
@@ -60,18 +61,7 @@ def split_categories(cell: str) -> tuple[str, ...]:
 
 def subscriber_from_row(row: Row[Any]) -> Subscriber:
     """A :class:`Subscriber` from a row of the ``subscribers`` table."""
-    m = row._mapping
-    return Subscriber(
-        id=m["id"],
-        email=m["email"],
-        name=m["name"],
-        status=m["status"],
-        categories=tuple(m["categories"]),
-        created_at=m["created_at"],
-        confirmed_at=m["confirmed_at"],
-        unsubscribed_at=m["unsubscribed_at"],
-        bounces=m["bounces"],
-    )
+    return from_row(row, Subscriber)
 
 
 def fail_unsent(

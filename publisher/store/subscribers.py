@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import SubscriberError
-from publisher.models import Subscriber, SubscriberStatus, audience_key
+from publisher.models import REOPENABLE, Subscriber, SubscriberStatus, audience_key
 from publisher.store.bulk import ImportRow, parse_row, write_batch
 from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 from publisher.store.subscriber_writes import (
@@ -52,7 +52,6 @@ __all__ = [
 
 PAGE_SIZE = 1000
 BATCH_SIZE = 1000
-_REOPENABLE = ("pending", "unsubscribed")
 
 
 def add_subscriber(
@@ -192,7 +191,7 @@ def iter_subscribers(
 def count_subscribers(engine: Engine) -> dict[str, int]:
     """How many subscribers have each status (every status is a key)."""
     query = select(subscribers.c.status, func.count()).group_by(subscribers.c.status)
-    counts = dict.fromkeys(SUBSCRIBER_STATUSES, 0)
+    counts: dict[str, int] = dict.fromkeys(SUBSCRIBER_STATUSES, 0)
     with engine.connect() as conn:
         for key, n in conn.execute(query):
             counts[key] = n
@@ -286,7 +285,7 @@ def _add(
         inserted = subscribers.insert().values(values).returning(subscribers.c.id)
         new_id: int = conn.execute(inserted).scalar_one()
         return _require(conn, new_id)
-    if row.status not in _REOPENABLE:
+    if row.status not in REOPENABLE:
         raise SubscriberError(address, "already subscribed")
     values["name"] = name or row.name
     conn.execute(update(subscribers).where(subscribers.c.id == row.id).values(values))
