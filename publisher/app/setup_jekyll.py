@@ -48,8 +48,8 @@ DEFAULT_EXCLUDES = (
 
 _GITIGNORE_COMMENT = "# publisher's state: database, link secret, .eml outbox (never commit it)"
 _NEW_EXCLUDE_COMMENT = (
-    "# Added by `publisher init`: Jekyll's default excludes (Jekyll 3 drops them once"
-    " exclude is set), then publisher's settings file, which Jekyll would publish."
+    "# Added by `publisher init`: Jekyll's default excludes (Jekyll 3 drops them\n"
+    "# once exclude is set), then publisher's settings, which Jekyll would publish."
 )
 _KEY_LINE = re.compile(r"""^(?:exclude|"exclude"|'exclude')[ \t]*:(?P<rest>.*)$""", re.M)
 _BARE = re.compile(r"[ \t]*(?:#.*)?\r?")
@@ -173,7 +173,8 @@ def _append_block(text: str, items: Sequence[str]) -> str:
     start = text + (newline if text and not text.endswith("\n") else "")
     gap = newline if start.strip() else ""
     block = "".join(f"  - {item}{newline}" for item in items)
-    return f"{start}{gap}{_NEW_EXCLUDE_COMMENT}{newline}exclude:{newline}{block}"
+    comment = _NEW_EXCLUDE_COMMENT.replace("\n", newline)
+    return f"{start}{gap}{comment}{newline}exclude:{newline}{block}"
 
 
 def _insert_block(text: str, key_end: int, items: Sequence[str]) -> str:

@@ -8,9 +8,9 @@ Everything is decided before anything is written: ``_config.yml`` is read by
 the settings loader (its errors name the line), the posts by the post reader,
 and the new ``publisher.toml`` is loaded by the settings loader from a
 temporary file beside it before it takes its place, so init never leaves a
-file that publisher cannot read. It writes nothing outside the site folder
-(no cache either), and nothing that exists without ``force``; ``.gitignore``
-and ``exclude`` are only ever added to, once.
+file that publisher cannot read, and a site it refuses gets no file at all.
+It writes nothing outside the site folder (no cache either), and nothing that
+exists without ``force``; ``.gitignore`` and ``exclude`` are only added to, once.
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ __all__ = ["SETTINGS_FILE", "InitReport", "InitRequest", "init_site"]
 SETTINGS_FILE = "publisher.toml"
 _OTHER_SETTINGS = Path("config") / SETTINGS_FILE
 _BOM = "\ufeff"
+_BOM_REASON = (
+    "begins with a byte-order mark, and then Jekyll (4.3.1 on Ruby 3.1's YAML, for one) reads"
+    " only its first setting and ignores the rest, exclude included: save it as UTF-8"
+    " without the BOM, then run init again"
+)
 
 
 @dataclass(frozen=True)
@@ -86,34 +91,35 @@ def init_site(request: InitRequest) -> InitReport:
     site = request.site_dir
     config_yml = site / "_config.yml"
     _check_site(site, config_yml)
-    target = site / SETTINGS_FILE
     previous = _check_no_settings(site, request.force)
-    with _scratch(site) as scratch:
-        settings = _load(site, scratch, "", request.environ)  # _config.yml alone: errors, lines
-        config = _read(config_yml)
-        counts, unreadable = _categories(site, settings)
-        text = render_settings(
-            msgspec.structs.asdict(settings.site), _jekyll_keys(config.text), propose(counts)
-        )
-        _load(site, scratch, text, request.environ)
-        exclude = add_to_exclude(config.text, [SETTINGS_FILE, STATE_DIR], str(config_yml))
-        gitignore = site / ".gitignore"
-        old_ignore = _read(gitignore) if os.path.lexists(gitignore) else None
-        new_ignore = add_to_gitignore(old_ignore.text if old_ignore else None, f"{STATE_DIR}/")
-        if new_ignore is not None:
-            _write(site, gitignore, new_ignore, old_ignore)
-        if exclude.text is not None:
-            _write(site, config_yml, exclude.text, config)
-        _install(scratch, target, request.force)
-    state = "unchanged" if new_ignore is None else "added" if old_ignore else "created"
+    settings = load_settings(site, Path(os.devnull), request.environ)  # _config.yml alone
+    config = _read(config_yml)
+    if config.bom:
+        raise ConfigError(f"{config_yml}:1", _BOM_REASON)
+    counts, unreadable = _categories(site, settings)
+    proposals = propose(counts)
+    site_values = msgspec.structs.asdict(settings.site)
+    text = render_settings(site_values, _jekyll_keys(config.text), proposals)
+    exclude = add_to_exclude(config.text, [SETTINGS_FILE, STATE_DIR], str(config_yml))
+    gitignore = site / ".gitignore"
+    old_ignore = _read(gitignore) if os.path.lexists(gitignore) else None
+    new_ignore = add_to_gitignore(old_ignore.text if old_ignore else None, f"{STATE_DIR}/")
+    edits = [(gitignore, new_ignore, old_ignore), (config_yml, exclude.text, config)]
+    writes = [(_inside(site, path), new, old) for path, new, old in edits if new is not None]
+    with _scratch(site) as scratch:  # the first file written: every check on the site passed
+        scratch.write_text(text, encoding="utf-8")
+        load_settings(site, scratch, request.environ)
+        for path, new, old in writes:
+            _write(path, new, old)
+        _install(scratch, site / SETTINGS_FILE, request.force)  # publisher.toml last
     return InitReport(
-        settings_file=target,
+        settings_file=site / SETTINGS_FILE,
         previous=previous,
         gitignore=gitignore,
-        gitignore_state=state,
+        gitignore_state="unchanged" if new_ignore is None else "added" if old_ignore else "created",
         config_file=config_yml,
         excluded=exclude.added,
-        proposals=propose(counts),
+        proposals=proposals,
         unreadable=unreadable,
         warnings=exclude.warnings,
     )
@@ -153,12 +159,6 @@ def _scratch(site: Path) -> Iterator[Path]:
             os.unlink(name)
 
 
-def _load(site: Path, scratch: Path, text: str, environ: Mapping[str, str] | None) -> Settings:
-    """The settings with ``text`` as ``publisher.toml``, through the settings loader."""
-    scratch.write_text(text, encoding="utf-8")
-    return load_settings(site, scratch, environ)
-
-
 def _read(path: Path) -> _Text:
     try:
         raw = path.read_bytes()
@@ -181,6 +181,8 @@ def _jekyll_keys(text: str) -> list[str]:
 
 def _categories(site: Path, settings: Settings) -> tuple[Counter[str], int]:
     """How many posts (published or scheduled) each category has; how many files failed."""
+    if not (site / settings.site.posts_dir).is_dir():
+        return Counter(), 0
     result = read_posts(site, settings, datetime.now(UTC))
     counts: Counter[str] = Counter()
     for post in (*result.posts, *result.scheduled):
@@ -188,14 +190,21 @@ def _categories(site: Path, settings: Settings) -> tuple[Counter[str], int]:
     return counts, len(result.problems)
 
 
-def _write(site: Path, path: Path, text: str, old: _Text | None) -> None:
-    """``text`` into ``path`` atomically, with its BOM and mode; through a link only inside."""
-    real = path.resolve() if path.is_symlink() else path
-    if not real.absolute().is_relative_to(site.resolve()):
+def _inside(site: Path, path: Path) -> Path:
+    """The file to write for ``path``: itself, or what it links to if that is in the site."""
+    if not path.is_symlink():
+        return path
+    real = path.resolve()
+    if not real.is_relative_to(site.resolve()):
         raise OutputError(path, "is a link out of the site; publisher init writes nothing there")
+    return real
+
+
+def _write(path: Path, text: str, old: _Text | None) -> None:
+    """``text`` into ``path`` atomically, with the old file's BOM and mode."""
     data = ((_BOM if old and old.bom else "") + text).encode("utf-8")
     try:
-        write_atomic(real, data, old.mode if old else 0o644)
+        write_atomic(path, data, old.mode if old else 0o644)
     except OSError as exc:
         raise OutputError(path, f"cannot write it: {exc.strerror}") from exc
 

@@ -62,7 +62,7 @@ def _print(report: InitReport, site_dir: Path) -> None:
     if report.excluded:
         added = ", ".join(report.excluded)
         click.echo(f"Added {added} to exclude in {report.config_file}.")
-    else:
+    elif not report.warnings:
         click.echo(f"{report.config_file} already keeps publisher.toml out of _site/.")
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
@@ -75,7 +75,7 @@ def _print(report: InitReport, site_dir: Path) -> None:
 def _print_categories(report: InitReport) -> None:
     if report.unreadable:
         click.echo(
-            f"{report.unreadable} post files could not be read (`publisher build` says why);"
+            f"{_files(report.unreadable)} could not be read (`publisher build` says why);"
             " their categories are not in [categories]."
         )
     if not report.proposals:
@@ -86,3 +86,7 @@ def _print_categories(report: InitReport) -> None:
     click.echo(f"[categories]: a feed name for {named} of {len(report.proposals)} categories.")
     if ask:
         click.echo(f"  Choose one for: {', '.join(ask)} (the lines are there, commented out).")
+
+
+def _files(count: int) -> str:
+    return "1 post file" if count == 1 else f"{count} post files"
