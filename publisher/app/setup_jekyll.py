@@ -58,7 +58,7 @@ _BARE = re.compile(r"[ \t]*(?:#.*)?\r?")
 def add_to_gitignore(text: str | None, entry: str) -> str | None:
     """``text`` (``None``: no file) with a line ignoring the folder ``entry``; ``None`` if one does.
 
-    >>> add_to_gitignore("_site/\\n", ".publisher/")[-38:]
+    >>> add_to_gitignore("_site/\\n", ".publisher/")[-37:]
     'outbox (never commit it)\\n.publisher/\\n'
     >>> add_to_gitignore("/.publisher\\n", ".publisher/") is None
     True
