@@ -107,6 +107,7 @@ def _print_report(report: app.BuildReport) -> None:
 
 
 def _register() -> None:
+    from publisher.cli.init import init
     from publisher.cli.newsletter import db, digest, subscribers
     from publisher.cli.run import run, schedule
     from publisher.cli.serve import serve
@@ -119,6 +120,7 @@ def _register() -> None:
     main.add_command(run)
     main.add_command(schedule)
     main.add_command(worker)
+    main.add_command(init)
 
 
 _register()
