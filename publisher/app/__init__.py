@@ -17,6 +17,7 @@ module                what it holds
 ``runner_jobs``       ``publisher run``'s jobs, its lock, its overview
 ``schedule``          pure: when the digest runs, missed runs, wake-ups
 ``reloading``         settings changed under a running ``publisher run``
+``setup_site``        ``publisher init``: publisher.toml, .gitignore, Jekyll's exclude
 ``database``          create or migrate the database
 ``context``           one command's settings, clocks, database and secret
 ====================  ===========================================================
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
         send_digest,
         send_test,
     )
+    from publisher.app.setup_site import InitReport, InitRequest, init_site
     from publisher.app.signup import confirm, subscribe, unsubscribe_by_token
     from publisher.app.subscriber_list import (
         add_subscriber,
@@ -94,6 +96,9 @@ _HOME = {
     "resume_digest": "sending",
     "send_digest": "sending",
     "send_test": "sending",
+    "InitReport": "setup_site",
+    "InitRequest": "setup_site",
+    "init_site": "setup_site",
     "confirm": "signup",
     "subscribe": "signup",
     "unsubscribe_by_token": "signup",
@@ -109,6 +114,8 @@ __all__ = [
     "BuildRequest",
     "Context",
     "DeliveryWorker",
+    "InitReport",
+    "InitRequest",
     "RunOutcome",
     "SendJob",
     "SendReport",
@@ -121,6 +128,7 @@ __all__ = [
     "due_wakeup",
     "export_csv",
     "import_csv",
+    "init_site",
     "list_subscribers",
     "next_edition",
     "paused_edition",

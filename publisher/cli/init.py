@@ -7,23 +7,16 @@ from pathlib import Path
 
 import click
 
-from publisher.app.setup_site import InitReport, InitRequest, init_site
-from publisher.cli.options import _translate_errors
+from publisher.app import InitReport, InitRequest, init_site
+from publisher.cli.options import site_option, translate_errors
 
 __all__ = ["init"]
 
 
 @click.command()
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    show_default="the current folder",
-    help="The Jekyll site: the folder with _config.yml and _posts/.",
-)
+@site_option
 @click.option("--force", is_flag=True, help="Replace an existing publisher.toml.")
-@_translate_errors
+@translate_errors
 def init(site_dir: Path, force: bool) -> None:
     """Set publisher up in an existing Jekyll site.
 

@@ -1,6 +1,6 @@
 """Options every command shares, and the one place errors become messages and exit statuses.
 
-Every command runs inside :func:`_translate_errors`: a
+Every command runs inside :func:`translate_errors`: a
 :class:`~publisher.errors.PublisherError` becomes one line on stderr and an
 exit status (2 for settings and options, 1 otherwise); anything else is a bug,
 shown as one line saying so (exit status 70). ``publisher -v …`` shows the
@@ -32,7 +32,9 @@ __all__ = [
     "command_context",
     "output_option",
     "parse_now",
+    "site_option",
     "site_options",
+    "translate_errors",
     "verbose",
 ]
 
@@ -57,7 +59,8 @@ def verbose() -> bool:
     return bool(context and context.find_root().params.get("verbose"))
 
 
-def _translate_errors(func: F) -> F:
+def translate_errors(func: F) -> F:
+    """Run a command inside the error boundary (see the module docstring)."""
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -100,20 +103,23 @@ def _site_option_decorators(func: F) -> F:
         type=click.Path(dir_okay=False, path_type=Path),
         help="publisher's TOML settings [default: SITE/publisher.toml if present].",
     )(func)
-    func = click.option(
-        "--site",
-        "site_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=Path(),
-        show_default="the current folder",
-        help="The Jekyll site: the folder with _config.yml and _posts/.",
-    )(func)
-    return func  # noqa: RET504
+    return site_option(func)
+
+
+site_option = click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default="the current folder",
+    help="The Jekyll site: the folder with _config.yml and _posts/.",
+)
+"""``--site`` alone (``publisher init`` takes no ``--config`` or ``--now``)."""
 
 
 def site_options(func: F) -> F:
     """``--site``, ``--config`` and ``--now``, with core errors translated."""
-    return _site_option_decorators(_translate_errors(func))
+    return _site_option_decorators(translate_errors(func))
 
 
 output_option = click.option(
