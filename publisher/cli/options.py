@@ -61,6 +61,7 @@ def verbose() -> bool:
 
 def translate_errors(func: F) -> F:
     """Run a command inside the error boundary (see the module docstring)."""
+
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from publisher.models import Post
+from publisher.words import language
 
 __all__ = ["posts_for_audience", "reading_minutes", "select_posts"]
 
@@ -72,7 +73,7 @@ def reading_minutes(post: Post, lang: str) -> int:
     if post.reading_time is not None and post.reading_time > 0:
         return post.reading_time
     size = _file_size(post.stamp)
-    if lang.lower().startswith("ja"):
+    if language(lang) == "ja":
         minutes = size / _JA_BYTES_PER_CHAR / _JA_CHARS_PER_MINUTE
     else:
         minutes = size / _BYTES_PER_WORD / _WORDS_PER_MINUTE

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from publisher.words import language
+
 __all__ = [
     "ConfirmLabels",
     "Labels",
@@ -42,8 +44,8 @@ _MONTHS = (
 
 
 def is_japanese(lang: str) -> bool:
-    """Whether the site writes in Japanese (``ja``, ``ja-JP``, ``ja_JP``…)."""
-    return lang.strip().lower().startswith("ja")
+    """Whether the site writes in Japanese (see :func:`publisher.words.language`)."""
+    return language(lang) == "ja"
 
 
 def format_date(day: date, lang: str) -> str:

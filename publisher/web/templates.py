@@ -12,10 +12,11 @@ The subscriber pages (:mod:`publisher.web`) and the editors' console
 from __future__ import annotations
 
 import functools
-import tomllib
 from pathlib import Path
 
 import jinja2
+
+from publisher.words import word_table
 
 __all__ = ["PageTemplates"]
 
@@ -28,17 +29,11 @@ class PageTemplates:
 
     def words(self, lang: str) -> dict[str, str]:
         """The strings for a site language: Japanese for ``ja…``, else English."""
-        key = "ja" if lang.strip().lower().startswith("ja") else "en"
-        return self._strings[key]
+        return word_table(self.folder / "strings.toml", lang)
 
     def render(self, template: str, /, **values: object) -> str:
         """Render ``template`` (autoescaped; an undefined value is an error)."""
         return self._environment.get_template(template).render(**values)
-
-    @functools.cached_property
-    def _strings(self) -> dict[str, dict[str, str]]:
-        with (self.folder / "strings.toml").open("rb") as handle:
-            return tomllib.load(handle)
 
     @functools.cached_property
     def _environment(self) -> jinja2.Environment:
