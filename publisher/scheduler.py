@@ -53,6 +53,7 @@ from publisher.app import (
     settings_stamp,
 )
 from publisher.errors import PublisherError, RunnerBusy
+from publisher.joblog import change_line, outcome_line
 
 __all__ = ["Runner", "run_job"]
 
@@ -130,7 +131,7 @@ class Runner:
             if change.needs_restart
             else logging.INFO
         )
-        log.log(level, "%s", change.line())
+        log.log(level, "%s", change_line(change))
         if change.applied:
             if "run" in change.changed:
                 self._plan_timers()
@@ -298,4 +299,4 @@ def _standing_by(reason: PublisherError) -> None:
 
 
 def _log(outcome: runner_jobs.RunOutcome) -> None:
-    (log.warning if outcome.problems else log.info)("%s", outcome.line())
+    (log.warning if outcome.problems else log.info)("%s", outcome_line(outcome))

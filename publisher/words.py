@@ -15,9 +15,11 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["Language", "language", "word_table"]
+__all__ = ["MESSAGES", "Language", "language", "say", "word_table"]
 
 Language = Literal["ja", "en"]
+MESSAGES = Path(__file__).resolve().parent / "templates" / "messages" / "strings.toml"
+"""What the use cases report, in words: the one catalogue the CLI, the console and the logs use."""
 
 
 def language(lang: str) -> Language:
@@ -34,3 +36,12 @@ def word_table(path: Path, lang: str) -> dict[str, str]:
 def _tables(path: Path) -> dict[str, dict[str, str]]:
     with path.open("rb") as handle:
         return tomllib.load(handle)
+
+
+def say(key: str, lang: str = "en", /, **values: object) -> str:
+    """The catalogue's sentence ``key`` in the site's language, with ``values`` filled in.
+
+    >>> say("send_finished", "en", number=3), say("send_finished", "ja", number=3)
+    ('edition 3 finished', '第3号の配信が完了しました。')
+    """
+    return word_table(MESSAGES, lang)[key].format(**values)

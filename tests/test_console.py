@@ -185,7 +185,7 @@ def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> 
     response = console.post("/console/send", headers=same_origin)
     assert response.status_code == 303 and "done=send_started" in response.headers["location"]
     page = console.wait_for_send()
-    assert "edition 1 finished" in page and "sent 3" in page
+    assert "第1号の配信が完了しました。（送信済み 3、失敗 0、未送信 0）" in page  # in the site's language
     [(edition, counts)] = list_editions(console.ctx.engine)
     assert counts["sent"] == 3 and edition.state == "finished"
     recipients = sorted(read_eml(p)["To"] for p in outbox(console.ctx, "edition-1"))
@@ -229,5 +229,5 @@ def test_an_unfinished_edition_is_offered_for_resuming(console: Console) -> None
     page = console.get().text
     assert "第1号の配信が終わっていません（sending）" in page
     console.post("/console/send")
-    assert "edition 1 finished" in console.wait_for_send()
+    assert "第1号の配信が完了しました。" in console.wait_for_send()
     assert edition_counts(console.ctx.engine, report.edition.id)["sent"] == 3

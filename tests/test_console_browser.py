@@ -45,7 +45,7 @@ def test_an_editor_previews_tests_and_sends_in_a_browser(browser: object, tmp_pa
             page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
             page.get_by_role("button", name="今すぐ配信").click()
             page.wait_for_selector("#result", timeout=30_000)  # the page refreshes until done
-            assert "edition 1 finished" in page.locator("#result").inner_text()
+            assert "第1号の配信が完了しました。" in page.locator("#result").inner_text()
     finally:
         ctx.close()
     [test_copy] = outbox(ctx, "test")

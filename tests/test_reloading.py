@@ -8,6 +8,7 @@ import pytest
 
 from publisher.app.context import Context
 from publisher.app.reloading import reload_settings, settings_stamp
+from publisher.joblog import change_line
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_a_valid_change_is_applied(ctx: Context, site: Path) -> None:
     change = reload_settings(ctx)
     assert change.applied and change.changed == ("feeds", "digest")
     assert (ctx.config.feeds.limit, ctx.config.digest.schedule) == (5, "daily 07:00")
-    assert change.line() == "settings: reloaded (feeds, digest changed)"
+    assert change_line(change) == "settings: reloaded (feeds, digest changed)"
 
 
 def test_the_site_config_counts_too(ctx: Context, site: Path) -> None:
@@ -43,7 +44,9 @@ def test_invalid_settings_are_reported_and_the_old_ones_stay(ctx: Context, site:
     change = reload_settings(ctx)
     assert not change.applied and ctx.config is old
     assert "feeds.limit" in change.error
-    assert change.line().startswith("settings: not reloaded, keeping the old ones: feeds.limit")
+    assert change_line(change).startswith(
+        "settings: not reloaded, keeping the old ones: feeds.limit"
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +62,7 @@ def test_what_needs_a_restart_is_not_applied(ctx: Context, site: Path, toml: str
     _write(site / "publisher.toml", toml + "[feeds]\nlimit = 3\n")
     change = reload_settings(ctx)
     assert change.needs_restart == (key,) and not change.applied and ctx.config is old
-    assert "restart publisher run" in change.line()
+    assert "restart publisher run" in change_line(change)
 
 
 def test_a_touched_file_with_the_same_settings_changes_nothing(ctx: Context, site: Path) -> None:

@@ -10,6 +10,7 @@ import feedparser
 
 from publisher.app.context import Context
 from publisher.app.runner_jobs import RunOutcome, refresh_feeds, retry_deliveries, schedule_overview
+from publisher.joblog import outcome_line
 
 DUE = datetime(2025, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -29,7 +30,7 @@ def test_a_future_dated_post_appears_at_its_time(
     before = refresh_feeds(Context(site_dir=site, now=DUE - timedelta(minutes=1)), output)
     assert _titles(output) == ["Old"]
     assert before.next_due == DUE
-    assert "next post due 2025-11-24T09:00:00+00:00" in before.line()
+    assert "next post due 2025-11-24T09:00:00+00:00" in outcome_line(before)
 
     after = refresh_feeds(Context(site_dir=site, now=DUE), output)
     assert _titles(output) == ["Later", "Old"]
@@ -54,11 +55,27 @@ def test_a_removed_post_disappears(
 
 
 def test_one_line_per_run() -> None:
-    outcome = RunOutcome("feeds", 0.123, "wrote 2, removed 0", ("a.md: bad", "b.md: bad"))
-    assert outcome.line() == "feeds: wrote 2, removed 0 (0.12 s; 2 problems: a.md: bad; b.md: bad)"
-    one = RunOutcome("digest", 1.5, "edition 3 finished", ("x@example.com: 550 no",))
-    assert one.line().endswith("(1.50 s; 1 problem: x@example.com: 550 no)")
-    assert RunOutcome("retry", 0, "nothing").line() == "retry: nothing (0.00 s)"
+    outcome = RunOutcome("feeds", 0.123, "built", ("a.md: bad", "b.md: bad"), written=2)
+    assert outcome_line(outcome) == (
+        "feeds: wrote 2, removed 0 (0.12 s; 2 problems: a.md: bad; b.md: bad)"
+    )
+    one = RunOutcome(
+        "digest", 1.5, "finished", ("x@example.com: 550 no",), edition=3, counts={"sent": 4}
+    )
+    assert outcome_line(one) == (
+        "digest: edition 3 finished (sent 4) (1.50 s; 1 problem: x@example.com: 550 no)"
+    )
+    quiet = RunOutcome("retry", 0, "nothing_to_retry")
+    assert outcome_line(quiet) == "retry: no unfinished edition: nothing to retry (0.00 s)"
+    worker = RunOutcome("deliver", 2, "waiting", edition=3, delivered=7, counts={"pending": 2})
+    assert outcome_line(worker) == (
+        "deliver: 7 delivered; edition 3: 2 waiting for a retry (pending 2) (2.00 s)"
+    )
+
+
+def test_the_console_says_it_in_the_site_language() -> None:
+    one = RunOutcome("digest", 1.5, "finished", edition=3)
+    assert outcome_line(one, "ja") == "digest: 第3号の配信が完了しました。 (1.50 s)"
 
 
 def test_retries_never_start_an_edition(site: Path, write_post: Callable[..., Path]) -> None:
@@ -66,7 +83,7 @@ def test_retries_never_start_an_edition(site: Path, write_post: Callable[..., Pa
     ctx = Context(site_dir=site, now=DUE)
     try:
         outcome = retry_deliveries(ctx)
-        assert outcome.summary == "no unfinished edition: nothing to retry"
+        assert (outcome.state, outcome.edition) == ("nothing_to_retry", 0)
         from publisher.app.sending import digest_status
 
         assert digest_status(ctx) == []

@@ -188,7 +188,7 @@ def test_a_paused_edition_is_left_alone_then_resumed(tmp_path: Path, db: Engine)
         ctx = _context(news)
         worker = DeliveryWorker(ctx, poll=30.0)
         paused = worker.step()
-        assert paused.outcome is not None and "paused" in paused.outcome.summary
+        assert paused.outcome is not None and paused.outcome.state == "paused"
         assert paused.outcome.retry_at == NOW + timedelta(minutes=15)  # [run] paused_retry_minutes
         edition = unfinished_edition(db)
         assert edition is not None and edition.state == "paused"

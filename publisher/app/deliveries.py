@@ -15,7 +15,7 @@ then resumed.
 
 >>> worker = DeliveryWorker(ctx)                          # doctest: +SKIP
 >>> step = worker.step(should_stop=stop.is_set)           # doctest: +SKIP
->>> step.outcome.line() if step.outcome else "idle", step.wait   # doctest: +SKIP
+>>> outcome_line(step.outcome) if step.outcome else "idle", step.wait   # doctest: +SKIP
 ('deliver: edition 3 finished (failed 0, pending 0, sending 0, sent 812) (1.92 s)', 0.0)
 """
 
@@ -85,8 +85,7 @@ class DeliveryWorker:
             return WorkerStep(None, wait_seconds(now, poll, queue.next_attempt_at(edition.id)))
         self._paused.pop(edition.id, None)
         outcome = retry_deliveries(ctx, should_stop)
-        summary = f"{outcome.delivered} delivered; {outcome.summary}"
-        outcome = replace(outcome, job="deliver", summary=summary)
+        outcome = replace(outcome, job="deliver")
         after = edition_store.get_edition(ctx.engine, edition.id)
         state = after.state if after is not None else "finished"
         if state == "paused":  # too many errors in a row: leave the relay alone for a while

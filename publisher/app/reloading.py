@@ -51,17 +51,6 @@ class SettingsChange:
         """Whether the running context now has the new settings."""
         return bool(self.changed) and not self.error and not self.needs_restart
 
-    def line(self) -> str:
-        """One log line."""
-        if self.error:
-            return f"settings: not reloaded, keeping the old ones: {self.error}"
-        if self.needs_restart:
-            keys = ", ".join(self.needs_restart)
-            return f"settings: {keys} changed; restart publisher run to use it (nothing applied)"
-        if self.changed:
-            return f"settings: reloaded ({', '.join(self.changed)} changed)"
-        return "settings: files touched, nothing changed"
-
 
 def settings_stamp(ctx: Context) -> tuple[tuple[str, int, int], ...]:
     """Size and mtime of the files the settings come from (a missing file counts too)."""

@@ -6,7 +6,7 @@ and job store, and the overview of what runs next. Each job returns a
 :class:`RunOutcome` whose :meth:`~RunOutcome.line` is the one log line of that
 run.
 
->>> refresh_feeds(ctx, Path("output")).line()        # doctest: +SKIP
+>>> outcome_line(refresh_feeds(ctx, Path("output")))      # doctest: +SKIP
 'feeds: wrote 2, removed 0; next post due 2025-11-24T09:00:00+09:00 (0.08 s)'
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,18 +42,23 @@ __all__ = [
     "stand_by_for_runner_lock",
 ]
 
-_SHOWN_PROBLEMS = 3
 STANDBY_POLL_SECONDS = 3.0
 """A standby tries for the runner lock at least this often."""
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What one job run did, how long it took, what went wrong, and when to come back."""
+    """What one job run did, how long it took, what went wrong, and when to come back.
+
+    Data only: ``publisher.scheduler.outcome_line`` says it in one log line.
+    """
 
     job: str
+    """``feeds``, ``digest``, ``retry`` (``publisher run``) or ``deliver`` (a worker)."""
     seconds: float
-    summary: str
+    state: str
+    """``built`` or ``failed`` (feeds); ``paused``, ``stopped``, or how the send ended
+    (:data:`~publisher.app.sending.SendOutcome`)."""
     problems: tuple[str, ...] = ()
     next_due: datetime | None = None
     """Feeds: when the next future-dated post falls due."""
@@ -63,16 +68,14 @@ class RunOutcome:
     """Feeds: the paths (under the output folder) of the feeds that were rewritten."""
     delivered: int = 0
     """Digest: messages this run sent or failed for good."""
-
-    def line(self) -> str:
-        """One log line: ``job: summary (1.23 s; 2 problems: a; b)``."""
-        tail = f"{self.seconds:.2f} s"
-        if self.problems:
-            shown = "; ".join(self.problems[:_SHOWN_PROBLEMS])
-            more = " …" if len(self.problems) > _SHOWN_PROBLEMS else ""
-            noun = "problem" if len(self.problems) == 1 else "problems"
-            tail += f"; {len(self.problems)} {noun}: {shown}{more}"
-        return f"{self.job}: {self.summary} ({tail})"
+    written: int = 0
+    """Feeds: how many files were rewritten."""
+    removed: int = 0
+    """Feeds: how many were removed."""
+    edition: int = 0
+    """Digest: the edition's number (0: none)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """Digest: the edition's outbox rows by state."""
 
 
 class HeldLock(Protocol):
@@ -115,16 +118,15 @@ def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
     topics = [feed_url(ctx.config, path) for path in report.written if not path.endswith(".xsl")]
     if hub and topics:
         problems += tuple(f"WebSub: {reason}" for reason in notify_hub(hub, topics))
-    summary = f"wrote {len(report.written)}, removed {len(report.removed)}"
-    if report.next_due is not None:
-        summary += f"; next post due {report.next_due.isoformat()}"
     return RunOutcome(
         "feeds",
         time.monotonic() - started,
-        summary,
+        "built",
         problems,
         next_due=report.next_due,
         changed=report.written,
+        written=len(report.written),
+        removed=len(report.removed),
     )
 
 
@@ -146,16 +148,20 @@ def _mail(ctx: Context, job: str, send: Callable[[], SendReport]) -> RunOutcome:
         report = send()
     except SendPaused as exc:  # the relay keeps failing: give it time, then resume
         later = ctx.clock() + timedelta(minutes=ctx.config.run.paused_retry_minutes)
-        summary = f"paused; trying again at {later.isoformat(timespec='seconds')}"
-        return RunOutcome(job, time.monotonic() - started, summary, (str(exc),), retry_at=later)
+        return RunOutcome(job, time.monotonic() - started, "paused", (str(exc),), retry_at=later)
     except PublisherError as exc:
         return RunOutcome(job, time.monotonic() - started, "stopped", (str(exc),))
-    counts = ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items()))
-    summary = report.message + (f" ({counts})" if counts else "")
     failed = tuple(f"{item.email}: {item.last_reply}" for item in report.failures)
     done = report.tally.sent + report.tally.failed if report.tally else 0
     return RunOutcome(
-        job, time.monotonic() - started, summary, failed, retry_at=report.retry_at, delivered=done
+        job,
+        time.monotonic() - started,
+        report.outcome,
+        failed,
+        retry_at=report.retry_at,
+        delivered=done,
+        edition=report.edition.number if report.edition else 0,
+        counts=report.counts,
     )
 
 

@@ -36,6 +36,7 @@ from publisher.store.processes import process_id
 
 __all__ = [
     "EditionStatus",
+    "SendOutcome",
     "SendReport",
     "digest_status",
     "make_transport",
@@ -47,15 +48,19 @@ __all__ = [
 ]
 
 Format = Literal["html", "text", "eml"]
+SendOutcome = Literal[
+    "no_posts", "dry_run", "dry_run_resume", "finished", "waiting", "nothing_to_retry"
+]
+"""How a send ended (the CLI, the console and the logs say it in their words)."""
 
 
 @dataclass(frozen=True)
 class SendReport:
-    """What ``send_digest`` did."""
+    """What ``send_digest`` did: data for the edges to say (:func:`publisher.words.say`)."""
 
     edition: Edition | None
     created: bool
-    message: str
+    outcome: SendOutcome
     tally: Tally | None
     counts: dict[str, int]
     retry_at: datetime | None = None
@@ -66,6 +71,17 @@ class SendReport:
     """Some failed messages with the server's reply (the first 20)."""
     retry_reply: str = ""
     """What the server said to the first message waiting for a retry."""
+
+    @property
+    def key(self) -> str:
+        """The outcome's sentence in the catalogue (``send_finished``…)."""
+        return f"send_{self.outcome}"
+
+    @property
+    def values(self) -> dict[str, object]:
+        """What the sentence says: the edition's number, how many wait for a retry."""
+        number = self.edition.number if self.edition else 0
+        return {"number": number, "pending": self.counts.get("pending", 0)}
 
 
 @dataclass(frozen=True)
@@ -166,15 +182,13 @@ def send_digest(
     if edition is None:
         plan = next_plan(ctx)
         if not plan.posts:
-            return SendReport(
-                None, False, "no new posts since the last edition: nothing to send", None, {}
-            )
+            return SendReport(None, False, "no_posts", None, {})
         if dry_run:
             audiences = tuple(edition_store.active_audiences(engine))
             return SendReport(
                 None,
                 False,
-                "dry run: nothing was sent",
+                "dry_run",
                 None,
                 {},
                 dry_run=True,
@@ -187,7 +201,7 @@ def send_digest(
         return SendReport(
             edition,
             False,
-            f"dry run: edition {edition.number} would be resumed",
+            "dry_run_resume",
             None,
             counts,
             dry_run=True,
@@ -221,7 +235,7 @@ def resume_digest(ctx: Context, should_stop: Callable[[], bool] | None = None) -
     """Deliver what an unfinished edition still owes (retries now due); never starts a new one."""
     edition = edition_store.unfinished_edition(ctx.engine)
     if edition is None:
-        return SendReport(None, False, "no unfinished edition: nothing to retry", None, {})
+        return SendReport(None, False, "nothing_to_retry", None, {})
     return _deliver(ctx, edition, False, None, should_stop)
 
 
@@ -262,16 +276,15 @@ def _deliver(
         raise
     counts = queue.counts(edition.id)
     _, retry_at, retry_reply = edition_store.retry_outlook(ctx.engine, edition.id)
+    outcome: SendOutcome = "waiting"
     if counts.get("pending", 0) == 0 and counts.get("sending", 0) == 0:
         edition_store.set_edition_state(ctx.engine, edition.id, "finished")
-        message = f"edition {edition.number} finished"
-    else:
-        message = f"edition {edition.number}: {counts.get('pending', 0)} waiting for a retry"
+        outcome = "finished"
     failures = tuple(queue.failures(edition.id)) if counts.get("failed") else ()
     return SendReport(
         edition,
         created,
-        message,
+        outcome,
         tally,
         counts,
         retry_at=retry_at,

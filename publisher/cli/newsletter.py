@@ -17,6 +17,7 @@ from publisher.app import Context
 from publisher.cli.options import command_context, site_options
 from publisher.errors import OutputError, SendPaused
 from publisher.models import SUBSCRIBER_STATUSES, audience_categories
+from publisher.words import say
 
 __all__ = ["db", "digest", "subscribers"]
 
@@ -133,7 +134,7 @@ def send(site_dir: Path, config_file: Path | None, now_text: str | None, dry_run
         for key, count in report.audiences:
             label = ", ".join(audience_categories(key)) or "all categories"
             click.echo(f"  {count} active subscribers choosing {label}")
-    click.echo(report.message)
+    click.echo(say(report.key, "en", **report.values))
     if report.counts:
         click.echo("  " + ", ".join(f"{state} {n}" for state, n in sorted(report.counts.items())))
     for item in report.failures:

@@ -13,6 +13,7 @@ import click
 from publisher.app import Context
 from publisher.cli.logs import setup_logging
 from publisher.cli.options import site_options, verbose
+from publisher.joblog import outcome_line
 
 if TYPE_CHECKING:
     from publisher.app import RunOutcome
@@ -77,4 +78,4 @@ def worker(
 
 
 def _log(outcome: RunOutcome) -> None:
-    (log.warning if outcome.problems else log.info)("%s", outcome.line())
+    (log.warning if outcome.problems else log.info)("%s", outcome_line(outcome))

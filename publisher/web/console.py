@@ -46,6 +46,7 @@ from publisher.app import Context, console_send, digest_status, preview_digest
 from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
 from publisher.web import headers
 from publisher.web.templates import PageTemplates
+from publisher.words import say
 
 __all__ = ["PASSWORD_ENV", "Console"]
 
@@ -162,6 +163,7 @@ class Console:
             next=upcoming,
             editions=editions[:20],
             job=state,
+            result=say(state.report.key, site.lang, **state.report.values) if state.report else "",
             notice=notice,
             notice_to=request.query_params.get("to", ""),
             form_token=console_send.form_token(ctx),
