@@ -142,6 +142,12 @@ CASES = [
     # No offset: YAML's timestamp (seconds given) is UTC to Ruby; other text is local time.
     Case(
         "date",
+        "2025-09-21-naive.md",
+        "date: 2025-09-21 23:30:00",
+        "/2025/09/22/naive.html",
+    ),
+    Case(
+        "date",
         "2025-09-21-naive-minutes.md",
         "date: 2025-09-21 23:30",
         "/2025/09/21/naive-minutes.html",

@@ -107,8 +107,13 @@ def _date(path: Path, head: Head, key: str, settings: Settings) -> datetime | No
     value = head.meta.get(key)
     if value is None or value == "":
         return None
+    tz = settings.site.tz
     try:
-        return _in_range(parse_date(value, settings.site.tz), settings.site.tz)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            # A YAML timestamp without an offset (2025-09-21 23:30:00): Ruby's YAML, so Jekyll,
+            # reads it as UTC (and shows it in the site's timezone). A string is local time.
+            value = value.replace(tzinfo=UTC).astimezone(tz)
+        return _in_range(parse_date(value, tz), tz)
     except (ValueError, OverflowError) as exc:
         raise PostError(path, f"{key}: {exc}", line=key_line(head.front_matter, key)) from exc
 
