@@ -63,3 +63,22 @@ def jekyll_build(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
         config.write_text(text, encoding="utf-8")
         return jekyll_build(site, **env)
     return result
+
+
+def jekyll_ruby(script: str, stdin: str) -> str:
+    """Run ``script`` in Ruby with Jekyll loaded (``-rjekyll -rjson``); its standard output."""
+    find_jekyll()
+    ruby = shutil.which("ruby")
+    if not ruby:
+        pytest.skip("no ruby to load Jekyll's code with")
+    result = subprocess.run(
+        [*offline(), ruby, "-rjekyll", "-rjson", "-e", script],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=clean_env(LANG="C.UTF-8", LC_ALL="C.UTF-8"),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
