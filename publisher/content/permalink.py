@@ -56,6 +56,8 @@ _MONTHS = (
 
 Part = Callable[[datetime, tuple[str, ...], str, str], str]
 """A placeholder's value from the local date, the categories, ``data["slug"]`` and the file path."""
+Escape = Callable[[str], str]
+_UNIQUE = frozenset({"title", "slug", "name", "path"})
 
 
 def site_template(permalink: str) -> str:
@@ -84,18 +86,21 @@ def post_path(
     ``slug``, else :func:`file_slug`), ``relpath`` the file's path from the
     site (``_posts/2025-09-21-hello.md``; for ``:name`` and ``:path``).
     """
-    pieces = []
-    for literal, name in _compile(template):
+    literals, parts = _compile(template)
+    pieces = [literals[0]]
+    for part, escape, literal in parts:
+        pieces.append(escape(part(date, categories, slug, relpath)))
         pieces.append(literal)
-        if name:
-            pieces.append(_escape(_PARTS[name](date, categories, slug, relpath)))
     return _sanitize("".join(pieces))
 
 
 @lru_cache(maxsize=256)
-def _compile(template: str) -> tuple[tuple[str, str], ...]:
-    """``template`` as (encoded text, placeholder or "") pairs; ``:month_`` is ``:month`` + _."""
-    parts: list[tuple[str, str]] = []
+def _compile(template: str) -> tuple[tuple[str, ...], tuple[tuple[Part, Escape, str], ...]]:
+    """``template`` as its first text, then (placeholder, its escape, the text after) triples.
+
+    ``:month_`` is ``:month`` then ``_``, as in Jekyll.
+    """
+    literals, names = [], []
     start = 0
     for match in _PLACEHOLDER.finditer(template):
         name = match[1]
@@ -103,28 +108,36 @@ def _compile(template: str) -> tuple[tuple[str, str], ...]:
             name = name[:-1]
         elif name not in _PARTS:
             continue  # Jekyll stops the build here; the text stays
-        parts.append((_encode_text(template[start : match.start()]), name))
+        literals.append(_encode_text(template[start : match.start()]))
+        names.append(name)
         start = match.start() + 1 + len(name)
-    parts.append((_encode_text(template[start:]), ""))
-    return tuple(parts)
+    literals.append(_encode_text(template[start:]))
+    # A post's own slug or file name is seldom another's: no cache for those.
+    parts = tuple(
+        (_PARTS[name], _escape if name in _UNIQUE else _escape_cached, literals[i + 1])
+        for i, name in enumerate(names)
+    )
+    return tuple(literals), parts
 
 
 def _encode_text(text: str) -> str:
     return quote(_BAD_PERCENT.sub("%25", text), safe=_VALUE_SAFE + "%")
 
 
-@lru_cache(maxsize=4096)
 def _escape(value: str) -> str:
-    # The same categories and date parts recur across thousands of posts.
     if _PLAIN.fullmatch(value):
         return value
     return quote(value, safe=_VALUE_SAFE)
 
 
+# The same categories and date parts recur across thousands of posts.
+_escape_cached = lru_cache(maxsize=4096)(_escape)
+
+
 def _sanitize(path: str) -> str:
     # Jekyll::URL#sanitize_url
     path = ("/" + path).replace("..", "/").replace("./", "")
-    return _SLASHES.sub("/", path)
+    return _SLASHES.sub("/", path) if "//" in path else path
 
 
 @lru_cache(maxsize=1024)
