@@ -11,9 +11,11 @@ wrote (site, category and tag feeds) with lxml. For every entry:
   permalink), and that file is the page of the same post (by its title);
 - that page's own ``page.url``, decoded, is the same path;
 - the entry's ``published`` is the page's ``{{ page.date | date_to_xmlschema }}``,
-  the same instant. The offset may differ, and does for a post written with
-  ``+0000`` on a Tokyo site: Jekyll's date filters show every date in the
-  site's timezone, publisher keeps the offset the post was written with.
+  the same instant. The offset agrees only where the post gave none (then
+  both use the site's timezone; checked too) or gave the site's: for a post
+  written with ``+0000`` on a Tokyo site the page says ``+09:00`` (Jekyll's
+  date filters convert every date to the site's timezone) and the feed
+  ``+00:00`` (publisher keeps the offset the post was written with).
 
 One site per permalink style or pattern, each with every post of
 ``tests/test_permalink.py``'s table, whose ``page.url`` values are checked
@@ -45,6 +47,7 @@ LAYOUT = (
     "<time>{{ page.date | date_to_xmlschema }}</time>\n"
     "<url>{{ page.url }}</url>\n"
 )
+_OFFSET = re.compile(r"^date: .*(?:Z|[+-]\d\d:?\d\d)$", re.M)
 _PAGE = re.compile(r"<title>(.*)</title>\n<time>(.*)</time>\n<url>(.*)</url>")
 
 
@@ -153,8 +156,13 @@ def written_file(path: str) -> str:
     return path if path.endswith(".html") else path + ".html"
 
 
-def check_links(root: Path, tmp_path: Path, root_url: str) -> dict[str, Page]:
-    """Build with both; assert every feed link is the Jekyll page of its post. Jekyll's pages."""
+def check_links(
+    root: Path, tmp_path: Path, root_url: str
+) -> tuple[dict[str, Page], dict[str, str]]:
+    """Build with both; assert every feed link is the Jekyll page of its post.
+
+    Jekyll's pages, and the site feed's ``published`` text, by title.
+    """
     pages = jekyll_pages(root)
     feeds = feed_entries(root, tmp_path / "out", tmp_path / "var")
     assert {title for title, _, _ in feeds["feeds/atom.xml"]} == set(pages)
@@ -168,7 +176,7 @@ def check_links(root: Path, tmp_path: Path, root_url: str) -> dict[str, Page]:
             assert (root / "_site" / pages[title].file).is_file(), where
             assert unquote(pages[title].url) == path, where
             assert datetime.fromisoformat(published) == pages[title].date, where
-    return pages
+    return pages, {title: published for title, _, published in feeds["feeds/atom.xml"]}
 
 
 def _posts() -> list[Case]:
@@ -186,13 +194,17 @@ def test_feed_links_are_the_pages_jekyll_wrote(tmp_path: Path, site: Site) -> No
     for case in _posts():
         write_case(root / "_posts", case)
     root_url = URL + ("/" + site.baseurl.strip("/") if site.baseurl.strip("/") else "")
-    pages = check_links(root, tmp_path, root_url)
+    pages, published = check_links(root, tmp_path, root_url)
 
     # The table in tests/test_permalink.py is what this Jekyll gives.
     if site.timezone == "Asia/Tokyo":
         for case in CASES:
             if case.permalink == site.permalink:
                 assert pages[case.file].url == case.url, case.file
+    # A date written without an offset is shown in the site's timezone by both.
+    for case in _posts():
+        if not _OFFSET.search(case.front):
+            assert published[case.file] == pages[case.file].date.isoformat(), case
 
 
 @pytest.mark.parametrize("permalink", SAMPLE_PERMALINKS)
@@ -204,7 +216,7 @@ def test_the_customers_posts(tmp_path: Path, sample_posts: list[Path], permalink
         day = re.search(r"^date:\s*(\d{4}-\d{2}-\d{2})", text, re.M)
         assert day, sample
         shutil.copyfile(sample, root / "_posts" / f"{day[1]}-{sample.stem}.md")
-    pages = check_links(root, tmp_path, URL)
+    pages, _ = check_links(root, tmp_path, URL)
     assert len(pages) == len(sample_posts)
     assert all("_" in page.url for page in pages.values())  # .../000_f2add3d526d6bbe3...
 

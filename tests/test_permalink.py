@@ -63,6 +63,7 @@ CASES = [
     # Categories are lower-cased and used as written (no slugify), each once.
     Case("date", "2025-08-11-cats.md", 'categories: [Tech, tech, "A%B", "c#d", "[z]", "x:y", "..", ""]\ncategory: Single One', "/tech/a%25b/c%23d/%5Bz%5D/x:y/single%20one/2025/08/11/cats.html"),
     Case("date", "2025-08-24-jp-string.md", "categories: 投資 AI分析", "/%E6%8A%95%E8%B3%87/ai%E5%88%86%E6%9E%90/2025/08/24/jp-string.html"),
+    Case("date", "2025-08-26-slash-cat.md", 'categories: ["AI/ML"]', "/ai/ml/2025/08/26/slash-cat.html"),
     Case("date", "2025-08-12-question.md", 'categories: ["e?f"]', "/e?f/2025/08/12/question.html"),
     # Dates are in the site's timezone; an offset is converted to it.
     Case("date", "2025-09-21-utc-late.md", "date: 2025-09-21 16:30:00 +0000", "/2025/09/22/utc-late.html"),
@@ -79,6 +80,7 @@ CASES = [
     Case("pretty", "2025-08-14-empty-slug.md", 'slug: ""', "/2025/08/14/"),
     # A post's own permalink: a pattern (never a style), placeholders replaced.
     Case("date", "2025-08-15-own-slash.md", "permalink: /own/:year/:title/:categories", "/own/2025/own-slash/"),
+    Case("date", "2025-08-25-own-empty.md", 'permalink: ""', "/"),  # the site's index.html
     Case("date", "2025-08-16-own-bare.md", "permalink: /own/:year/:title", "/own/2025/own-bare"),
     Case("date", "2025-08-17-own-style.md", "permalink: pretty", "/pretty"),
     Case("date", "2025-08-18-own-dot.md", "permalink: /own/end./", "/own/end"),

@@ -10,8 +10,8 @@ does; the pattern's own text, which Jekyll leaves as written, is encoded
 only as far as a URI needs (its ``%XX`` kept: Jekyll decodes them when it
 names the file). Then Jekyll's clean-up: ``..`` becomes ``/``, ``./`` goes,
 ``//`` becomes ``/``. So the path decodes to the file Jekyll writes, with
-``index.html`` after a path ending in ``/`` (and ``.html`` after one without
-an extension). The one difference: a ``?`` in a category is ``%3F`` here,
+``index.html`` after a path ending in ``/`` (and ``.html`` after any other
+not ending in ``.html``). The one difference: a ``?`` in a category is ``%3F`` here,
 where Jekyll leaves it, so that the link reaches the page.
 
 >>> from datetime import datetime, timezone
