@@ -149,6 +149,14 @@ def _entry(entry: etree._Element) -> tuple[str, str, str]:
     )
 
 
+def _twin_links(feeds: Path) -> set[str]:
+    """The links of the RSS and JSON twins of the site feed (the same set in each)."""
+    rss = {e.text or "" for e in etree.parse(str(feeds / "rss.xml")).iterfind("channel/item/link")}
+    items = json.loads((feeds / "feed.json").read_text("utf-8"))["items"]
+    assert rss == {item["url"] for item in items}
+    return rss
+
+
 def written_file(path: str) -> str:
     """Where Jekyll writes the page of URL path ``path`` (Document#destination)."""
     if path.endswith("/"):
@@ -166,6 +174,9 @@ def check_links(
     pages = jekyll_pages(root)
     feeds = feed_entries(root, tmp_path / "out", tmp_path / "var")
     assert {title for title, _, _ in feeds["feeds/atom.xml"]} == set(pages)
+    assert _twin_links(tmp_path / "out" / "feeds") == {
+        link for _, link, _ in feeds["feeds/atom.xml"]
+    }
     assert len(feeds) > 3, feeds.keys()  # the site feed, category and tag feeds
     for feed, entries in feeds.items():
         for title, link, published in entries:
