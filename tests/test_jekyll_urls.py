@@ -157,11 +157,16 @@ def _twin_links(feeds: Path) -> set[str]:
     return rss
 
 
-def written_file(path: str) -> str:
-    """Where Jekyll writes the page of URL path ``path`` (Document#destination)."""
+def written_file(path: str, source: str) -> str:
+    """Where Jekyll writes the page of URL path ``path`` (Document#destination).
+
+    ``source`` is the post's file name: a ``.mdown`` file is not Markdown to
+    Jekyll, so its output extension is its own.
+    """
+    output_ext = ".mdown" if source.endswith(".mdown") else ".html"
     if path.endswith("/"):
         return path + "index.html"
-    return path if path.endswith(".html") else path + ".html"
+    return path if path.endswith(output_ext) else path + output_ext
 
 
 def check_links(
@@ -183,7 +188,8 @@ def check_links(
             where = f"{feed}: {title}: {link}"
             assert link.startswith(root_url + "/"), where
             path = unquote(link.removeprefix(root_url), errors="strict")
-            assert written_file(path).lstrip("/") == pages[title].file, where
+            # (A title is the file name in the table's sites; the samples are all .md.)
+            assert written_file(path, title).lstrip("/") == pages[title].file, where
             assert (root / "_site" / pages[title].file).is_file(), where
             assert unquote(pages[title].url) == path, where
             assert datetime.fromisoformat(published) == pages[title].date, where

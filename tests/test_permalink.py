@@ -57,6 +57,7 @@ CASES = [
     Case("date", "2025-08-02-with space+plus.md", "categories: A b", "/a/b/2025/08/02/with-space+plus.html"),
     Case("date", "2025-08-08-名前 テスト＋全角.md", "category: 投資分析", f"/{INVEST}/2025/08/08/%E5%90%8D%E5%89%8D-%E3%83%86%E3%82%B9%E3%83%88-%E5%85%A8%E8%A7%92.html"),
     Case("date", "2025-08-09-①Ⅳ²x\u0301y_ー々３.md", "", "/2025/08/09/x%CC%81y_%E3%83%BC%E3%80%85%EF%BC%93.html"),
+    Case("date", "2025-08-27-raw.mdown", "", "/2025/08/27/raw.mdown"),  # not Markdown to Jekyll
     Case("date", "2025-08-03-dots..here.md", "", "/2025/08/03/dots/here.html"),
     Case("date", "2025-08-04-trail....md", "", "/2025/08/04/trail.html"),
     Case("date", "2025-08-10-odd #1 ?q %41 [x] {y} ü é〜.md", "", "/2025/08/10/odd-1-q-41-x-y-%C3%BC-%C3%A9.html"),

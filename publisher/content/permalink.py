@@ -58,6 +58,7 @@ Part = Callable[[datetime, tuple[str, ...], str, str], str]
 """A placeholder's value from the local date, the categories, ``data["slug"]`` and the file path."""
 Escape = Callable[[str], str]
 _UNIQUE = frozenset({"title", "slug", "name", "path"})
+_HTML_EXTS = frozenset({".markdown", ".mkdown", ".mkdn", ".mkd", ".md", ".html"})
 
 
 def site_template(permalink: str) -> str:
@@ -162,6 +163,14 @@ def _cleaned_path(relpath: str) -> str:
     return stem.replace("_posts", "", 1).rstrip(".")
 
 
+def _output_ext(relpath: str) -> str:
+    # Jekyll converts its markdown_ext (default) and .html to .html; any other file, such
+    # as .mdown, is copied through with its own extension.
+    name = relpath.rsplit("/", 1)[-1]
+    ext = "." + name.rsplit(".", 1)[1] if "." in name else ""
+    return ".html" if not ext or ext.lower() in _HTML_EXTS else ext
+
+
 _PARTS: dict[str, Part] = {
     "categories": lambda d, c, s, p: _join_categories(c),
     "slugified_categories": lambda d, c, s, p: _slugified_categories(c),
@@ -170,7 +179,7 @@ _PARTS: dict[str, Part] = {
     "name": lambda d, c, s, p: slugify(_basename(p)),
     "path": lambda d, c, s, p: _cleaned_path(p),
     "collection": lambda d, c, s, p: "posts",
-    "output_ext": lambda d, c, s, p: ".html",
+    "output_ext": lambda d, c, s, p: _output_ext(p),
     "year": lambda d, c, s, p: f"{d.year:04d}",
     "short_year": lambda d, c, s, p: f"{d.year % 100:02d}",
     "month": lambda d, c, s, p: f"{d.month:02d}",
