@@ -7,16 +7,12 @@ there, while a ``publisher run`` keeps the database open (so its ``-wal`` and
 and nothing from ``SITE/.publisher/``: no database, no secret, no mail with
 live unsubscribe links, no cache, and no ``var/`` (where state used to live).
 
-Jekyll is Debian's (``./dev test`` installs ``jekyll ruby-jekyll-feed``), or
-the program named by ``PUBLISHER_TEST_JEKYLL``; without one the tests skip.
-Jekyll runs in a network namespace of its own when ``unshare`` allows it, so
-a build that tried to fetch anything would fail.
+Jekyll is run by ``tests/jekyll_support.py`` (offline; skipped without one).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import stat
@@ -27,50 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from jekyll_support import find_jekyll, jekyll_build
 from state_support import CSV, EXAMPLE_SITE, NOW, SCRIPT, clean_env, ok, publisher
 
-JEKYLL_ENV = "PUBLISHER_TEST_JEKYLL"
 DEADLINE = 60.0
 STATE = ".publisher"
-
-
-def _jekyll() -> str:
-    found = os.environ.get(JEKYLL_ENV) or shutil.which("jekyll")
-    if not found:
-        pytest.skip(f"no jekyll (./dev test installs Debian's; or set {JEKYLL_ENV})")
-    return found
-
-
-def _offline() -> list[str]:
-    """A prefix that runs a command without any network, if this machine allows one."""
-    unshare = shutil.which("unshare")
-    for prefix in ([unshare, "--net"], [unshare, "--map-root-user", "--net"]) if unshare else ():
-        probe = subprocess.run([*prefix, "true"], capture_output=True, check=False, timeout=30)
-        if probe.returncode == 0:
-            return prefix
-    return []
-
-
-def jekyll_build(site: Path) -> subprocess.CompletedProcess[str]:
-    """``jekyll build`` in ``site`` (source ``.``, destination ``_site``), offline if possible."""
-    env = clean_env(JEKYLL_NO_BUNDLER_REQUIRE="true", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    result = subprocess.run(
-        [*_offline(), _jekyll(), "build"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0 and "jekyll-feed" in result.stdout + result.stderr:
-        # A Jekyll without the plugin the example lists (Debian: ruby-jekyll-feed): build
-        # without it rather than fail on something that is not publisher's.
-        config = site / "_config.yml"
-        text = config.read_text(encoding="utf-8").replace("plugins: [jekyll-feed]\n", "")
-        config.write_text(text, encoding="utf-8")
-        return jekyll_build(site)
-    return result
 
 
 def _mode(path: Path) -> int:
@@ -87,7 +44,7 @@ def _wait_for(*paths: Path) -> bool:
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A copy of the example site (its own _config.yml and publisher.toml)."""
-    _jekyll()
+    find_jekyll()
     target = tmp_path / "blog"
     shutil.copytree(EXAMPLE_SITE, target)
     return target

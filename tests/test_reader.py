@@ -33,7 +33,7 @@ def _only_post(site: Path, now: datetime) -> Post:
         ("post_with_jekyll_string_date.md", "2025-09-21T02:15:11+00:00"),
         ("post_with_iso_date.md", "2025-09-21T11:15:11+09:00"),
         ("post_with_yaml_date.md", "2025-09-21T00:00:00+09:00"),
-        ("post_with_naive_date.md", "2025-09-21T11:15:11+09:00"),
+        ("post_with_naive_date.md", "2025-09-21T20:15:11+09:00"),  # Jekyll: UTC (Psych)
         ("post_without_date.md", "2025-09-21T00:00:00+09:00"),
         ("post_with_utf8_bom.md", "2025-09-21T02:15:11+00:00"),
         ("post_with_crlf_line_endings.md", "2025-09-21T02:15:11+00:00"),

@@ -14,22 +14,57 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
 from urllib.parse import quote
 
 __all__ = ["feed_slug", "iri_to_uri", "slugify", "tag_uri"]
 
-# Jekyll's Utils.slugify: "default" keeps letters and digits, "pretty" also ._~!$&'()+,;=@
-_DEFAULT_RE = re.compile(r"[\W_]+")
-_PRETTY_RE = re.compile(r"[^\w._~!$&'()+,;=@]+|_+")
 _FEED_RE = re.compile(r"[^\w.-]+")
 _MAX_SLUG = 100
+# Jekyll's Utils.slugify keeps Unicode letters, marks and decimal digits (\p{L} \p{M}
+# \p{Nd}), and in "pretty" mode also these: the rest, in runs, becomes one "-".
+_PRETTY_KEPT = "._~!$&'()+,;=@"
+_CUT = "\x00"
+_RUNS = re.compile(_CUT + "+")
+
+
+class _Kept(dict[int, str]):
+    """A ``str.translate`` table filled on demand: a kept character maps to itself, others to NUL.
+
+    Python's ``\\w`` is not Jekyll's class (it has ``_``, ``①``, ``Ⅳ``; it lacks
+    combining marks), so each character's Unicode category decides, once.
+    """
+
+    def __init__(self, extra: str) -> None:
+        super().__init__()
+        self.extra = extra
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        category = unicodedata.category(char)
+        kept = category[0] in "LM" or category == "Nd" or char in self.extra
+        self[code] = value = char if kept else _CUT
+        return value
+
+
+_TABLES = {"default": _Kept(""), "pretty": _Kept(_PRETTY_KEPT)}
 
 
 def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
-    """Jekyll's slugify: runs of other characters become one ``-``."""
-    pattern = _PRETTY_RE if mode == "pretty" else _DEFAULT_RE
-    slug = pattern.sub("-", text).strip("-")
+    """Jekyll's ``Utils.slugify`` (modes ``default`` and ``pretty``).
+
+    Runs of characters not kept become one ``-``, then one leading and one
+    trailing ``-`` are dropped; lower-cased unless ``cased``.
+
+    >>> slugify("The _config.yml file", "pretty", cased=True)
+    'The-_config.yml-file'
+    >>> slugify("韓国AI、世界3位")
+    '韓国ai-世界3位'
+    """
+    table = _TABLES["pretty" if mode == "pretty" else "default"]
+    slug = _RUNS.sub("-", text.translate(table))
+    slug = slug.removeprefix("-").removesuffix("-")
     return slug if cased else slug.lower()
 
 

@@ -18,7 +18,7 @@ from publisher.content.excerpt import derive_excerpt, has_first_paragraph
 from publisher.content.frontmatter import Head, key_line, read_head, read_more_body
 from publisher.content.ids import iri_to_uri, tag_uri
 from publisher.content.markup import strip_xml_illegal
-from publisher.content.permalink import post_path
+from publisher.content.permalink import file_slug, post_path, site_template
 from publisher.errors import PostError
 from publisher.models import Post
 
@@ -72,8 +72,7 @@ def parse_post(
     tags = _names(meta.get("tags")) + _names(meta.get("tag"), split=False)
     categories, tags = _unique(categories), _unique(tags)
     local = date.astimezone(site.tz)
-    pattern = _text(meta.get("permalink")) or site.permalink
-    url = site.root_url + post_path(pattern, local, categories, slug)
+    url = site.root_url + _url_path(meta, relpath, site.permalink, local, categories)
     post = Post(
         source=str(path),
         path=relpath,
@@ -94,12 +93,27 @@ def parse_post(
     return post, head.warnings
 
 
+def _url_path(
+    meta: dict[str, Any], relpath: str, permalink: str, local: datetime, categories: tuple[str, ...]
+) -> str:
+    """Jekyll's URL path: ``slug: ""`` and ``permalink: ""`` count, as in Ruby."""
+    own, given = meta.get("permalink"), meta.get("slug")
+    template = strip_xml_illegal(own) if isinstance(own, str) else site_template(permalink)
+    slug = given if isinstance(given, str) else _text(given) or file_slug(relpath)
+    return post_path(template, local, categories, slug, relpath)
+
+
 def _date(path: Path, head: Head, key: str, settings: Settings) -> datetime | None:
     value = head.meta.get(key)
     if value is None or value == "":
         return None
+    tz = settings.site.tz
     try:
-        return _in_range(parse_date(value, settings.site.tz), settings.site.tz)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            # A YAML timestamp without an offset (2025-09-21 23:30:00): Ruby's YAML, so Jekyll,
+            # reads it as UTC (and shows it in the site's timezone). A string is local time.
+            value = value.replace(tzinfo=UTC).astimezone(tz)
+        return _in_range(parse_date(value, tz), tz)
     except (ValueError, OverflowError) as exc:
         raise PostError(path, f"{key}: {exc}", line=key_line(head.front_matter, key)) from exc
 
