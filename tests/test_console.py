@@ -185,7 +185,9 @@ def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> 
     response = console.post("/console/send", headers=same_origin)
     assert response.status_code == 303 and "done=send_started" in response.headers["location"]
     page = console.wait_for_send()
-    assert "第1号の配信が完了しました。（送信済み 3、失敗 0、未送信 0）" in page  # in the site's language
+    assert (
+        "第1号の配信が完了しました。（送信済み 3、失敗 0、未送信 0）" in page
+    )  # in the site's language
     [(edition, counts)] = list_editions(console.ctx.engine)
     assert counts["sent"] == 3 and edition.state == "finished"
     recipients = sorted(read_eml(p)["To"] for p in outbox(console.ctx, "edition-1"))
