@@ -220,11 +220,9 @@ def _remember(path: Path, signature: str, report: BuildReport) -> None:
 
 
 def _posts_needing_bodies(plans: list[FeedPlan], settings: Settings) -> list[Post]:
-    if settings.feeds.content != "full":
-        return []
     unique: dict[str, Post] = {}
     for plan in plans:
-        for post in plan.posts:
+        for post in plan.posts if plan.with_content else ():
             unique.setdefault(post.id, post)
     return list(unique.values())
 
