@@ -128,7 +128,10 @@ def _jekyll_feed(path: Path, raw: object) -> dict[str, Any]:
     """jekyll-feed's ``feed:`` mapping, checked; an error names ``_config.yml: feed.<key>``."""
     if not isinstance(raw, dict):
         raise ConfigError(str(path), f"feed: expected a mapping, got {raw!r}")
-    feed = {key: _stringify(raw[key]) for key in _JEKYLL_FEED_KEYS if raw.get(key) is not None}
+    feed = {key: raw[key] for key in _JEKYLL_FEED_KEYS if raw.get(key) is not None}
+    for key in ("categories", "tags"):
+        if key in feed:
+            feed[key] = _stringify(feed[key])
     try:
         checked = msgspec.convert(feed, JekyllFeed)
     except msgspec.ValidationError as exc:
