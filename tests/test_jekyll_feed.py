@@ -13,6 +13,7 @@ order. Last, the switch as the README tells it: jekyll-feed removed from
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -126,9 +127,9 @@ def _publisher_toml(site: Path, extra: str) -> None:
 
 
 def _jekyll_feeds(folder: Path) -> set[str]:
-    """The feeds jekyll-feed writes under ``folder``: feed.xml and everything under feed/."""
-    found = {p.relative_to(folder).as_posix() for p in folder.glob("feed/**/*.xml")}
-    return found | ({"feed.xml"} if (folder / "feed.xml").is_file() else set())
+    """The feeds jekyll-feed writes under ``folder``: every .xml but publisher's own feeds/."""
+    found = {p.relative_to(folder).as_posix() for p in folder.glob("**/*.xml")}
+    return {path for path in found if not path.startswith(("feeds/", "_site/"))}
 
 
 def _instant(text: str) -> datetime:
@@ -256,3 +257,45 @@ def test_the_switch_publisher_into_the_site_then_jekyll_without_jekyll_feed(site
         ], path
     assert (published / "feeds" / "atom.xml").is_file()
     assert not (published / "publisher.toml").exists()
+
+
+TITLES = [
+    "He said, \"'Quoted' words in a larger quote.\"",
+    "the '80s -- and the '90s",
+    "Rock 'n' roll <em>forever</em>",
+    "R&D, M&amp;A &copy; 2025 &foo; 1 < 2",
+    "<< guillemets >> \\<< kept",
+    '日本語の「引用」と"quotes"',
+    'AT&T\'s "new" plan --- now...',
+    "5'10\" tall",
+]
+
+
+def test_titles_urls_and_tag_settings_match_jekyll_feed(site: Path, tmp_path: Path) -> None:
+    # A url with upper case, the default port and a trailing slash (Jekyll doubles the next
+    # slash), no baseurl; feed.path without its slash; tags with only, except and a path.
+    config = site / "_config.yml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace("url: https://blog.example.com\nbaseurl: /blog\n", "")
+    text = text.replace("  tags: true\n", "  path: atom.xml\n")
+    config.write_text(
+        "url: https://Blog.Example.com:443/\n"
+        + text
+        + "  tags: {only: [ml, semis, economy], except: [semis], path: /t/}\n",
+        encoding="utf-8",
+    )
+    for number, title in enumerate(TITLES, start=1):
+        front = f"title: {json.dumps(title)}\ndate: 2025-10-{number:02d} 12:00:00 +0900\ntags: [ml]"
+        (site / "_posts" / f"2025-10-{number:02d}-t{number}.md").write_text(
+            f"---\n{front}\n---\nBody.\n", encoding="utf-8"
+        )
+    jekyll_build(site)
+    _publisher_build(site, tmp_path / "out")
+    paths = _compare(site, tmp_path / "out")
+    assert {"atom.xml", "t/ml.xml", "t/economy.xml", "feed/AI.xml"} <= paths
+    assert "t/semis.xml" not in paths
+    head = _head(tmp_path / "out" / "atom.xml")
+    assert head["id"] == "https://blog.example.com//atom.xml"
+    titles = [e["title"] for e in _entries(site / "_site" / "atom.xml")]
+    # smartify as kramdown does it: a quote after a Japanese character closes.
+    assert titles[1:3] == ["AT&amp;T’s “new” plan — now…", "日本語の「引用」と”quotes”"]
