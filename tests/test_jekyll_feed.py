@@ -299,3 +299,34 @@ def test_titles_urls_and_tag_settings_match_jekyll_feed(site: Path, tmp_path: Pa
     titles = [e["title"] for e in _entries(site / "_site" / "atom.xml")]
     # smartify as kramdown does it: a quote after a Japanese character closes.
     assert titles[1:3] == ["AT&amp;T’s “new” plan — now…", "日本語の「引用」と”quotes”"]
+
+
+def test_a_feed_xml_of_the_sites_own_is_left_alone(tmp_path: Path) -> None:
+    # jekyll-feed writes no feed where the site has a file of its own; neither does publisher.
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text(
+        "url: https://x.org\nfeed: {categories: [AI]}\n", encoding="utf-8"
+    )
+    (site / "_posts" / "2025-09-01-a.md").write_text(
+        "---\ntitle: A\ncategories: [AI]\n---\nBody.\n", encoding="utf-8"
+    )
+    _publisher_toml(site, "")
+    own = "---\nlayout: null\n---\n<feed>{{ site.title }}</feed>\n"
+    (site / "feed.xml").write_text(own, encoding="utf-8")
+
+    report = build_feeds(BuildRequest(site_dir=site))
+    assert report.exit_code == 1
+    assert [(p.path, "left alone" in p.reason) for p in report.problems] == [("feed.xml", True)]
+    assert (site / "feed.xml").read_text(encoding="utf-8") == own
+    assert "feed/AI.xml" in report.written
+
+    # publisher's own feed.xml is publisher's even when its cache is gone.
+    (site / "feed.xml").unlink()
+    assert build_feeds(BuildRequest(site_dir=site)).exit_code == 0
+    shutil.rmtree(site / ".publisher" / "cache")
+    (site / "_posts" / "2025-09-02-b.md").write_text("---\ntitle: B\n---\nB.\n", encoding="utf-8")
+    report = build_feeds(BuildRequest(site_dir=site))
+    assert report.exit_code == 0, report.problems
+    titles = [e["title"] for e in _entries(site / "feed.xml")]
+    assert titles == ["B", "A"]

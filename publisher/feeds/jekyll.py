@@ -35,9 +35,17 @@ from publisher.feeds.plan import EPOCH, FeedPlan, Kind
 from publisher.feeds.smartify import smartify
 from publisher.models import Post
 
-__all__ = ["JEKYLL_STYLE", "entry_id", "jekyll_post_url", "plan_jekyll_feeds"]
+__all__ = [
+    "GENERATOR",
+    "JEKYLL_STYLE",
+    "entry_id",
+    "jekyll_post_url",
+    "plan_jekyll_feeds",
+    "written_by_publisher",
+]
 
 JEKYLL_STYLE: Literal["jekyll-feed"] = "jekyll-feed"
+GENERATOR = ("publisher", "https://github.com/publisher-feeds/publisher")
 _TAG_NAME = re.compile(r"[a-zA-Z0-9_]+")
 
 
@@ -113,3 +121,8 @@ def _plan(settings: Settings, kind: Kind, path: str, name: str, posts: Sequence[
         style=JEKYLL_STYLE,
         entry_ids=tuple(entry_id(post, settings, cutoff) for post in chosen),
     )
+
+
+def written_by_publisher(head: bytes) -> bool:
+    """Whether a feed file beginning with ``head`` names publisher as its generator."""
+    return f'<generator uri="{GENERATOR[1]}">{GENERATOR[0]}</generator>'.encode() in head

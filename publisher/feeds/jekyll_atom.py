@@ -23,14 +23,13 @@ from datetime import datetime, tzinfo
 from html import escape
 
 from publisher.config import Settings
-from publisher.feeds.jekyll import jekyll_post_url
+from publisher.feeds.jekyll import GENERATOR, jekyll_post_url
 from publisher.feeds.plan import FeedPlan
 from publisher.feeds.smartify import normalize_whitespace, smartify, strip_html
 from publisher.models import Post
 
-__all__ = ["GENERATOR", "render_jekyll_atom"]
+__all__ = ["render_jekyll_atom"]
 
-GENERATOR = ("publisher", "https://github.com/publisher-feeds/publisher")
 _ATOM = "http://www.w3.org/2005/Atom"
 
 
