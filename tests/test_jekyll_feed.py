@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -330,3 +331,34 @@ def test_a_feed_xml_of_the_sites_own_is_left_alone(tmp_path: Path) -> None:
     assert report.exit_code == 0, report.problems
     titles = [e["title"] for e in _entries(site / "feed.xml")]
     assert titles == ["B", "A"]
+
+
+@pytest.mark.samples
+def test_the_customers_posts_keep_their_jekyll_feed_entries(
+    tmp_path: Path, sample_posts: list[Path]
+) -> None:
+    _jekyll()
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text(
+        "title: ALLFORCES\nurl: https://allforces.example.jp\ntimezone: Asia/Tokyo\nlang: ja\n"
+        "plugins: [jekyll-feed]\nexclude: [publisher.toml]\n"
+        "feed:\n  categories: [投資分析, 業界別AI活用]\n  tags: true\n",
+        encoding="utf-8",
+    )
+    for path in sample_posts:
+        front = path.read_text(encoding="utf-8").split("---", 2)[1]
+        day = re.search(r"^date:\s*\"?(\d{4}-\d{2}-\d{2})", front, re.M)
+        assert day, path
+        shutil.copyfile(path, site / "_posts" / f"{day[1]}-{path.stem}.md")
+    _publisher_toml(site, "")
+    jekyll_build(site)
+    _publisher_build(site, tmp_path / "out")
+    paths = _jekyll_feeds(site / "_site")
+    assert _jekyll_feeds(tmp_path / "out") == paths
+    assert {"feed.xml", "feed/投資分析.xml", "feed/業界別AI活用.xml", "feed/by_tag/AI.xml"} <= paths
+    for path in sorted(paths):
+        # Links come from publisher's Jekyll URLs (publisher.content), which are not yet
+        # Jekyll's for these file names ("000_f2…": Jekyll keeps the "_"); the ids are.
+        ours = [{**e, "link": None} for e in _entries(tmp_path / "out" / path)]
+        assert ours == [{**e, "link": None} for e in _entries(site / "_site" / path)], path
