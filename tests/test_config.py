@@ -166,6 +166,7 @@ def test_jekyll_feed_settings_come_from_feed_in_jekyll_config(site: Path) -> Non
         ("feed: {tags: {only: ml}}", "_config.yml: feed.tags.only: Expected `array | null`"),
         ("feed: {excerpt_only: 1}", "_config.yml: feed.excerpt_only: Expected `bool`"),
         ("feed: {path: ../../x.xml}", "_config.yml: feed.path: '../../x.xml' leaves the site"),
+        ("feed: {tags: {path: /a/../../}}", "_config.yml: feed.tags.path: '/a/../../' leaves"),
         ("feed: {categories: [a/../..]}", "_config.yml: feed.categories: 'a/../..' is not a safe"),
         ("feed: [a]", "_config.yml: feed: expected a mapping"),
     ],

@@ -137,11 +137,12 @@ def _jekyll_feed(path: Path, raw: object) -> dict[str, Any]:
     except msgspec.ValidationError as exc:
         reason, where = _split_msgspec(exc)
         raise ConfigError(str(path), f"feed.{where}: {reason}") from exc
-    for key, value in (("path", checked.path), ("tags.path", _tags_path(checked))):
-        if not _inside(value):
+    # tags.path may be empty (the tag feeds are then ml.xml… at the top, as in jekyll-feed).
+    for key, value, name in (("path", checked.path, ""), ("tags.path", _tags_path(checked), "x")):
+        if not _inside(value + name):
             raise ConfigError(str(path), f"feed.{key}: {value!r} leaves the site folder")
     for name in checked.categories:
-        if not _inside(f"feed/{name}"):
+        if not _inside(f"feed/{name}.xml"):
             raise ConfigError(str(path), f"feed.categories: {name!r} is not a safe file name")
     return feed
 
