@@ -131,3 +131,67 @@ def test_a_site_folder_that_does_not_exist_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(tmp_path / "nope", environ={})
     assert caught.value.key == "--site" and "no such folder" in caught.value.reason
+
+
+def test_jekyll_feed_settings_come_from_feed_in_jekyll_config(site: Path) -> None:
+    config = site / "_config.yml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + "feed:\n  path: /atom.xml\n  categories: [投資分析, 2025]\n  posts_limit: 3\n"
+        "  excerpt_only: true\n  tags: {only: [ml], except: [x], path: /t/}\n"
+        "  collections: [notes]\n",
+        encoding="utf-8",
+    )
+    feed = load_settings(site, environ={}).site.feed
+    assert (feed.path, feed.categories, feed.posts_limit, feed.excerpt_only) == (
+        "/atom.xml",
+        ("投資分析", "2025"),
+        3,
+        True,
+    )
+    assert not isinstance(feed.tags, bool)
+    assert (feed.tags.only, feed.tags.except_, feed.tags.path) == (("ml",), ("x",), "/t/")
+    # Without feed: jekyll-feed's defaults.
+    config.write_text("url: https://x.org\n", encoding="utf-8")
+    feed = load_settings(site, environ={}).site.feed
+    assert (feed.path, feed.categories, feed.tags, feed.posts_limit) == ("/feed.xml", (), False, 10)
+
+
+@pytest.mark.parametrize(
+    ("feed", "message"),
+    [
+        ("feed: {posts_limit: ten}", "_config.yml: feed.posts_limit: Expected `int`, got `str`"),
+        ("feed: {posts_limit: -1}", "_config.yml: feed.posts_limit: Expected `int` >= 0"),
+        ("feed: {tags: yes please}", "_config.yml: feed.tags: Expected `bool | object`"),
+        ("feed: {tags: {only: ml}}", "_config.yml: feed.tags.only: Expected `array | null`"),
+        ("feed: {excerpt_only: 1}", "_config.yml: feed.excerpt_only: Expected `bool`"),
+        ("feed: {path: ../../x.xml}", "_config.yml: feed.path: '../../x.xml' leaves the site"),
+        ("feed: {tags: {path: /a/../../}}", "_config.yml: feed.tags.path: '/a/../../' leaves"),
+        ("feed: {categories: [a/../..]}", "_config.yml: feed.categories: 'a/../..' is not a safe"),
+        ("feed: [a]", "_config.yml: feed: expected a mapping"),
+    ],
+)
+def test_a_bad_feed_setting_in_jekyll_config_names_the_key(
+    site: Path, feed: str, message: str
+) -> None:
+    config = site / "_config.yml"
+    config.write_text(config.read_text(encoding="utf-8") + feed + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(site, environ={})
+    assert message in str(caught.value)
+
+
+def test_jekyll_feed_until_is_an_iso_date_or_time(site: Path) -> None:
+    toml = site / "publisher.toml"
+    toml.write_text("[feeds]\njekyll_feed_until = 2026-01-01T09:30:00+09:00\n", encoding="utf-8")
+    s = load_settings(site, environ={})
+    cutoff = s.feeds.jekyll_cutoff(s.site.tz)
+    assert cutoff is not None and cutoff.isoformat() == "2026-01-01T09:30:00+09:00"
+    toml.write_text('[feeds]\njekyll_feed_until = "2026-01-01"\n', encoding="utf-8")
+    s = load_settings(site, environ={})
+    cutoff = s.feeds.jekyll_cutoff(s.site.tz)
+    assert cutoff is not None and cutoff.isoformat() == "2026-01-01T00:00:00+09:00"  # the site's
+    assert load_settings(site, environ={}).feeds.jekyll_feed is False
+    toml.write_text('[feeds]\njekyll_feed_until = "soon"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^feeds.jekyll_feed_until: expected an ISO 8601"):
+        load_settings(site, environ={})

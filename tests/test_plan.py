@@ -78,3 +78,94 @@ def test_settings_choose_the_feeds(
     write_post("2025-09-01-a.md", "title: A\ncategories: [c]\ntags: [t]")
     plans, _ = _plans(site, now, **env)
     assert [p.path for p in plans] == paths
+
+
+def _jekyll_site(site: Path, feed: str, url: str = "https://blog.example.com") -> None:
+    (site / "_config.yml").write_text(
+        f"title: Notes\nurl: {url}\nbaseurl: /blog\ntimezone: Asia/Tokyo\nfeed:\n{feed}",
+        encoding="utf-8",
+    )
+    (site / "publisher.toml").write_text("[feeds]\njekyll_feed = true\n", encoding="utf-8")
+
+
+def test_jekyll_feed_plans_jekyll_feeds_files_besides_publishers(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    # jekyll-feed: listed categories always get a feed (Empty too); tags only of [A-Za-z0-9_]
+    # (日本 gets none), `only` minus `except`, prefixed with `path` as it is.
+    _jekyll_site(
+        site,
+        "  path: atom.xml\n  categories: [AI, Empty]\n"
+        "  tags: {only: [ml, 日本, chips, nobody], except: [chips], path: t/}\n",
+    )
+    write_post("2025-09-01-a.md", "title: A\ncategories: [AI]\ntags: [ml, 日本, chips]")
+    write_post("2025-09-02-b.md", "title: B\ncategories: [ai]")
+    plans, problems = _plans(site, now)
+    jekyll = [(p.path, p.kind, [x.title for x in p.posts]) for p in plans if p.style != "publisher"]
+    assert jekyll == [
+        ("atom.xml", "site", ["B", "A"]),
+        ("feed/AI.xml", "category", ["A"]),  # exactly "AI": not "ai"
+        ("feed/Empty.xml", "category", []),
+        ("t/ml.xml", "tag", ["A"]),
+    ]
+    assert [p.title for p in plans if p.style != "publisher"][:2] == ["Notes", "Notes | Ai"]
+    assert not [p for p in problems if "jekyll-feed" in p.reason]  # ("AI"/"ai": publisher's own)
+    assert next(p.path for p in plans if p.style == "publisher") == "feeds/atom.xml"
+
+
+def test_jekyll_feed_off_plans_only_publishers_feeds(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    _jekyll_site(site, "  categories: [AI]\n")
+    (site / "publisher.toml").unlink()
+    write_post("2025-09-01-a.md", "title: A\ncategories: [AI]")
+    plans, _ = _plans(site, now)
+    assert {p.style for p in plans} == {"publisher"}
+    assert not any(p.path.startswith("feed") and not p.path.startswith("feeds/") for p in plans)
+
+
+def test_a_jekyll_feed_on_one_of_publishers_paths_is_reported_not_written(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    _jekyll_site(site, "  path: /feeds/atom.xml\n")
+    write_post("2025-09-01-a.md", "title: A")
+    plans, problems = _plans(site, now)
+    assert [p.style for p in plans if p.path == "feeds/atom.xml"] == ["publisher"]
+    assert len(problems) == 1 and "feeds/atom.xml is also one of publisher's" in problems[0].reason
+
+
+def test_jekyll_feed_entry_ids_are_jekylls_document_ids(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    # Values from jekyll 4.3.1 + jekyll-feed 0.17: the URL's folder + the slug, through
+    # Addressable's normalisation (a url ending in "/" doubles the slash, as Jekyll's does).
+    _jekyll_site(site, "  categories: []\n", url="https://Blog.Example.com/")
+    write_post("2025-09-03-slugged.md", "title: S\nslug: custom\npermalink: /p/:title/")
+    write_post("2025-09-02-beta.md", "title: B\ncategories: [投資分析]")
+    write_post("2025-09-01-hello.md", "title: H\ndate: 2025-09-01 10:00:00 +0900")
+    plans, _ = _plans(site, now)
+    feed = next(p for p in plans if p.path == "feed.xml")
+    assert feed.entry_ids == (
+        "https://blog.example.com//blog/p/custom",
+        "https://blog.example.com//blog/%E6%8A%95%E8%B3%87%E5%88%86%E6%9E%90/2025/09/02/beta",
+        "https://blog.example.com//blog/2025/09/01/hello",
+    )
+    assert feed.url == feed.id == "https://blog.example.com//blog/feed.xml"
+
+
+def test_jekyll_feed_until_gives_later_posts_publishers_ids(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    _jekyll_site(site, "  categories: []\n")
+    (site / "publisher.toml").write_text(
+        '[feeds]\njekyll_feed = true\njekyll_feed_until = "2025-09-02T10:00:00+09:00"\n',
+        encoding="utf-8",
+    )
+    write_post("2025-09-02-at.md", "title: At\ndate: 2025-09-02 10:00:00 +0900")
+    write_post("2025-09-02-after.md", "title: After\ndate: 2025-09-02 10:00:01 +0900")
+    plans, _ = _plans(site, now)
+    feed = next(p for p in plans if p.path == "feed.xml")
+    assert feed.entry_ids == (
+        "tag:blog.example.com,2025-09-02:after",
+        "https://blog.example.com/blog/2025/09/02/at",
+    )

@@ -27,6 +27,7 @@ from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
+from publisher.feeds.jekyll import written_by_publisher
 from publisher.files import private_dir, write_atomic, write_if_changed
 from publisher.models import Post, Problem
 
@@ -138,6 +139,8 @@ def build_feeds(request: BuildRequest) -> BuildReport:
         return unchanged
     read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
     plans, plan_problems = plan_feeds(read.posts, settings)
+    plans, foreign = _leave_foreign_files(plans, manifest, output_dir)
+    plan_problems += foreign
     fingerprint = settings.fingerprint()
     keys = {plan.path: plan_key(plan, fingerprint) for plan in plans}
     stale = [p for p in plans if not manifest.is_current(output_dir / p.path, keys[p.path])]
@@ -157,7 +160,8 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     if stale:
         html_cache.prune(_posts_needing_bodies(plans, settings))
     report = replace(report, written=written, unchanged=same, removed=removed)
-    _remember(var / "build.json", signature, report)
+    if not foreign:  # else look again next time: the file may be gone by then
+        _remember(var / "build.json", signature, report)
     return report
 
 
@@ -214,12 +218,42 @@ def _remember(path: Path, signature: str, report: BuildReport) -> None:
         write_atomic(path, msgspec.json.encode(last))
 
 
+def _leave_foreign_files(
+    plans: list[FeedPlan], manifest: Manifest, output_dir: Path
+) -> tuple[list[FeedPlan], list[Problem]]:
+    """jekyll-feed's plans whose file is there and not publisher's: jekyll-feed left those alone.
+
+    A ``feed.xml`` of the site's own is what readers got there; it is never overwritten.
+    """
+    kept: list[FeedPlan] = []
+    problems: list[Problem] = []
+    for plan in plans:
+        target = output_dir / plan.path
+        if plan.style == "jekyll-feed" and _foreign(target, manifest):
+            reason = "is the site's own file, not publisher's: left alone (delete it to have"
+            problems.append(Problem(path=plan.path, reason=f"{reason} publisher write it)"))
+        else:
+            kept.append(plan)
+    return kept, problems
+
+
+def _foreign(target: Path, manifest: Manifest) -> bool:
+    if str(target) in manifest.files:
+        return False
+    try:
+        with target.open("rb") as handle:
+            head = handle.read(1024)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return not written_by_publisher(head)
+
+
 def _posts_needing_bodies(plans: list[FeedPlan], settings: Settings) -> list[Post]:
-    if settings.feeds.content != "full":
-        return []
     unique: dict[str, Post] = {}
     for plan in plans:
-        for post in plan.posts:
+        for post in plan.posts if plan.with_content else ():
             unique.setdefault(post.id, post)
     return list(unique.values())
 

@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from publisher.config.model import ENV_PREFIX, JEKYLL_KEYS, Settings
+from publisher.config.model import ENV_PREFIX, JEKYLL_KEYS, JekyllFeed, JekyllFeedTags, Settings
 from publisher.errors import ConfigError
 
 __all__ = ["find_config_file", "load_settings", "resolve_output"]
@@ -115,7 +116,55 @@ def _read_jekyll_config(site_dir: Path) -> dict[str, Any]:
     author = site.get("author")
     if isinstance(author, dict):  # Jekyll themes often use {name:, email:}
         site["author"] = author.get("name")
+    if raw.get("feed") is not None:
+        site["feed"] = _jekyll_feed(path, raw["feed"])
     return {k: v for k, v in site.items() if v is not None}
+
+
+_JEKYLL_FEED_KEYS = ("path", "categories", "tags", "posts_limit", "excerpt_only")
+
+
+def _jekyll_feed(path: Path, raw: object) -> dict[str, Any]:
+    """jekyll-feed's ``feed:`` mapping, checked; an error names ``_config.yml: feed.<key>``."""
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), f"feed: expected a mapping, got {raw!r}")
+    feed = {key: raw[key] for key in _JEKYLL_FEED_KEYS if raw.get(key) is not None}
+    for key in ("categories", "tags"):
+        if key in feed:
+            feed[key] = _stringify(feed[key])
+    try:
+        checked = msgspec.convert(feed, JekyllFeed)
+    except msgspec.ValidationError as exc:
+        reason, where = _split_msgspec(exc)
+        raise ConfigError(str(path), f"feed.{where}: {reason}") from exc
+    # tags.path may be empty (the tag feeds are then ml.xml… at the top, as in jekyll-feed).
+    for key, value, name in (("path", checked.path, ""), ("tags.path", _tags_path(checked), "x")):
+        if not _inside(value + name):
+            raise ConfigError(str(path), f"feed.{key}: {value!r} leaves the site folder")
+    for name in checked.categories:
+        if not _inside(f"feed/{name}.xml"):
+            raise ConfigError(str(path), f"feed.categories: {name!r} is not a safe file name")
+    return feed
+
+
+def _stringify(value: object) -> object:
+    """Numbers where jekyll-feed wants names (``categories: [2025]``) as the names Ruby makes."""
+    if isinstance(value, list):
+        return [_stringify(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _stringify(item) for key, item in value.items()}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _tags_path(feed: JekyllFeed) -> str:
+    return feed.tags.path if isinstance(feed.tags, JekyllFeedTags) else "/feed/by_tag/"
+
+
+def _inside(path: str) -> bool:
+    parts = path.replace("\\", "/").split("/")
+    return "\0" not in path and ".." not in parts and bool(path.strip("/"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -158,14 +207,23 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> None:
 _MSGSPEC_PATH = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 
 
+def _split_msgspec(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's message as (reason, dotted path of the key)."""
+    match = _MSGSPEC_PATH.match(str(exc))
+    assert match is not None
+    path = (match["path"] or "").lstrip(".")
+    return match["reason"], re.sub(r"\[(\d+)\]", r"[\1]", path)
+
+
 def _convert(data: dict[str, Any]) -> Settings:
+    feeds = data.get("feeds")
+    if isinstance(feeds, dict) and isinstance(feeds.get("jekyll_feed_until"), date | time):
+        # A TOML date or time: the ISO 8601 text it stands for.
+        feeds["jekyll_feed_until"] = feeds["jekyll_feed_until"].isoformat()
     try:
         return msgspec.convert(data, Settings)
     except msgspec.ValidationError as exc:
-        match = _MSGSPEC_PATH.match(str(exc))
-        assert match is not None
-        reason, path = match["reason"], (match["path"] or "").lstrip(".")
-        path = re.sub(r"\[(\d+)\]", r"[\1]", path)
+        reason, path = _split_msgspec(exc)
         unknown = re.match(r"Object contains unknown field `(.+)`", reason)
         if unknown:
             key = f"{path}.{unknown[1]}" if path else unknown[1]
@@ -186,6 +244,14 @@ def _check(settings: Settings) -> None:
             f"expected an absolute http(s) URL such as https://blog.example.com, got {site.url!r}"
             " (set url in _config.yml or [site] url)",
         )
+    try:
+        settings.feeds.jekyll_cutoff(site.tz)
+    except ValueError as exc:
+        raise ConfigError(
+            "feeds.jekyll_feed_until",
+            f"expected an ISO 8601 date or time such as 2026-01-01T00:00:00+09:00,"
+            f" got {settings.feeds.jekyll_feed_until!r}",
+        ) from exc
     hub = urlsplit(settings.feeds.websub_hub)
     if settings.feeds.websub_hub and (hub.scheme not in ("http", "https") or not hub.hostname):
         raise ConfigError("feeds.websub_hub", "expected an absolute http(s) URL of the hub")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -18,6 +18,8 @@ __all__ = [
     "DatabaseSettings",
     "DigestSettings",
     "FeedSettings",
+    "JekyllFeed",
+    "JekyllFeedTags",
     "PathSettings",
     "RunSettings",
     "Settings",
@@ -43,6 +45,31 @@ JEKYLL_KEYS = (
 FeedFormat = Literal["atom", "rss", "json"]
 
 
+class JekyllFeedTags(msgspec.Struct, frozen=True, kw_only=True):
+    """jekyll-feed's ``feed.tags`` as a mapping: which tags get a feed, and where."""
+
+    only: tuple[str, ...] | None = None
+    """The tags to make feeds for; ``None``: every tag of a published post."""
+    except_: tuple[str, ...] = msgspec.field(default=(), name="except")
+    path: str = "/feed/by_tag/"
+    """Prefixed to ``<tag>.xml`` as it is (jekyll-feed adds no ``/``)."""
+
+
+class JekyllFeed(msgspec.Struct, frozen=True, kw_only=True):
+    """jekyll-feed's settings: the ``feed:`` mapping of ``_config.yml``.
+
+    Read only for ``[feeds] jekyll_feed``, to write the feeds jekyll-feed wrote,
+    where it wrote them. Keys jekyll-feed has and publisher does not use
+    (``collections``, ``disable_in_development``) are ignored.
+    """
+
+    path: str = "/feed.xml"
+    categories: tuple[str, ...] = ()
+    tags: bool | JekyllFeedTags = False
+    posts_limit: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 10
+    excerpt_only: bool = False
+
+
 class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The blog itself; by default read from the site's ``_config.yml``."""
 
@@ -56,6 +83,8 @@ class SiteSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     excerpt_separator: Annotated[str, msgspec.Meta(min_length=1)] = "\n\n"
     author: str | None = None
     posts_dir: str = "_posts"
+    feed: JekyllFeed = JekyllFeed()
+    """jekyll-feed's ``feed:`` settings, from ``_config.yml``."""
 
     @property
     def tz(self) -> tzinfo:
@@ -87,6 +116,24 @@ class FeedSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     workers: Annotated[int, msgspec.Meta(ge=0, le=64)] = 0
     websub_hub: str = ""
     """A WebSub hub URL: feeds link to it and ``publisher run`` pings it when a feed changes."""
+    jekyll_feed: bool = False
+    """Also write jekyll-feed's feeds (``feed.xml``, ``feed/<category>.xml``…) with its entry ids,
+    so readers subscribed to them notice no switch."""
+    jekyll_feed_until: str = ""
+    """ISO 8601 date or time; posts dated after it get publisher's ``tag:`` ids in those feeds
+    too. Empty: every post keeps the id jekyll-feed gives it."""
+
+    def jekyll_cutoff(self, tz: tzinfo) -> datetime | None:
+        """``jekyll_feed_until`` as an aware time (no offset: in ``tz``); None when empty.
+
+        >>> from datetime import UTC
+        >>> FeedSettings(jekyll_feed_until="2026-01-01").jekyll_cutoff(UTC).isoformat()
+        '2026-01-01T00:00:00+00:00'
+        """
+        if not self.jekyll_feed_until:
+            return None
+        moment = datetime.fromisoformat(self.jekyll_feed_until)
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 class PathSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import msgspec
 
 from publisher.config import Settings
+from publisher.content.ids import iri_to_uri
 from publisher.feeds.plan import FeedPlan
 from publisher.files import write_atomic
 
@@ -110,6 +112,11 @@ def render_feed(plan: FeedPlan, html: Mapping[str, str], settings: Settings) -> 
 
     if plan.format == "rss":
         return render_rss(plan, html, settings)
-    depth = plan.path.count("/") - settings.feeds.dir.count("/") - 1
-    stylesheet = "../" * depth + "feed.xsl" if settings.feeds.stylesheet else None
+    folder = posixpath.dirname(plan.path) or "."
+    xsl = posixpath.relpath(f"{settings.feeds.dir}/feed.xsl", folder)
+    stylesheet = iri_to_uri(xsl) if settings.feeds.stylesheet else None
+    if plan.style == "jekyll-feed":
+        from publisher.feeds.jekyll_atom import render_jekyll_atom
+
+        return render_jekyll_atom(plan, html, settings, stylesheet)
     return render_atom(plan, html, settings, stylesheet)

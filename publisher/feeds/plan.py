@@ -45,10 +45,40 @@ class FeedPlan(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     updated: datetime
     posts: tuple[Post, ...]
+    with_content: bool = True
+    """Whether entries carry the post's HTML (else the summary only)."""
+    style: Literal["publisher", "jekyll-feed"] = "publisher"
+    """``jekyll-feed``: one of the feeds jekyll-feed wrote, written as it wrote them."""
+    entry_ids: tuple[str, ...] = ()
+    """The id of each post's entry, when it is not the post's own ``id``."""
 
 
 def plan_feeds(posts: Sequence[Post], settings: Settings) -> tuple[list[FeedPlan], list[Problem]]:
     """Plan every feed for ``posts`` (published, newest first)."""
+    plans, problems = _publisher_feeds(posts, settings)
+    if settings.feeds.jekyll_feed:
+        from publisher.feeds.jekyll import plan_jekyll_feeds
+
+        ours = {plan.path for plan in plans}
+        for plan in plan_jekyll_feeds(posts, settings):
+            if plan.path in ours:
+                problems.append(_clash(plan.path))
+            else:
+                plans.append(plan)
+    return plans, problems
+
+
+def _clash(path: str) -> Problem:
+    return Problem(
+        path="_config.yml",
+        reason=f"jekyll-feed's {path} is also one of publisher's feeds; it was not written"
+        " (change feed: in _config.yml or [feeds] dir)",
+    )
+
+
+def _publisher_feeds(
+    posts: Sequence[Post], settings: Settings
+) -> tuple[list[FeedPlan], list[Problem]]:
     feeds = settings.feeds
     plans = [
         _plan(settings, "site", fmt, "", f"{feeds.dir}/{_EXTENSIONS[fmt]}", posts)
@@ -131,4 +161,5 @@ def _plan(
         id=url,
         updated=max((p.updated for p in chosen), default=EPOCH),
         posts=chosen,
+        with_content=settings.feeds.content == "full",
     )
