@@ -46,7 +46,8 @@ class Post(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     """One published (or publishable) post, as read from its file.
 
     ``date`` keeps the offset the post was written with (a naive date takes the
-    site's timezone); ``updated`` is ``last_modified_at`` or ``date``.
+    site's timezone, an unquoted YAML timestamp UTC, as in Jekyll); ``updated``
+    is ``last_modified_at`` or ``date``.
     ``excerpt`` is plain text. ``source`` is the file's absolute path and
     ``body_offset`` the character offset where the body starts in its decoded,
     newline-normalised text, so the body can be rendered later without parsing

@@ -3,8 +3,10 @@
 Jekyll writes ``date: 2025-09-21 02:15:11 +0000``, which YAML loads as a
 string; ISO 8601 (``2025-09-21T11:15:11+09:00``) and YAML's own dates and
 timestamps are accepted too. A date without an offset takes the site's
-timezone, as Jekyll does with ``timezone`` in ``_config.yml``. The offset the
-post was written with is kept, so feeds show the date exactly as written.
+timezone, as Jekyll does with ``timezone`` in ``_config.yml`` (except an
+unquoted YAML timestamp, which YAML itself reads as UTC: see
+``publisher.content.post``). The offset the post was written with is kept, so
+feeds show the date exactly as written.
 
 >>> from zoneinfo import ZoneInfo
 >>> parse_date("2025-09-21 02:15:11 +0000", ZoneInfo("Asia/Tokyo")).isoformat()
