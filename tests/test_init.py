@@ -327,7 +327,7 @@ PAGES = {
 
 
 def _published(site: Path) -> set[str]:
-    from test_jekyll_publish import jekyll_build
+    from jekyll_support import jekyll_build
 
     shutil.rmtree(site / "_site", ignore_errors=True)
     built = jekyll_build(site)
@@ -337,9 +337,9 @@ def _published(site: Path) -> set[str]:
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_jekyll_publishes_what_it_did_and_none_of_publisher(tmp_path: Path, shape: str) -> None:
-    from test_jekyll_publish import _jekyll
+    from jekyll_support import find_jekyll
 
-    _jekyll()  # skips without jekyll
+    find_jekyll()  # skips without jekyll
     site = make_site(tmp_path, SHAPES[shape])
     (site / "_posts" / "2025-09-05-broken.md").unlink()  # Jekyll would stop on it
     for name, text in PAGES.items():
@@ -359,9 +359,9 @@ def test_jekyll_publishes_what_it_did_and_none_of_publisher(tmp_path: Path, shap
 
 
 def test_jekyll_ignores_exclude_after_a_bom_which_is_why_init_refuses(tmp_path: Path) -> None:
-    from test_jekyll_publish import _jekyll
+    from jekyll_support import find_jekyll
 
-    _jekyll()
+    find_jekyll()
     site = tmp_path / "blog"
     site.mkdir()
     (site / "README.md").write_text("read me\n", encoding="utf-8")
