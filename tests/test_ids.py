@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from publisher.content.ids import feed_slug, iri_to_uri, slugify, tag_uri
+from publisher.content.ids import iri_to_uri, slugify, tag_uri
+from publisher.feeds.slugs import feed_slug
 
 # Jekyll's Utils.slugify gave each expected value (tests/test_jekyll_urls.py asks it again).
 SLUGIFY = [

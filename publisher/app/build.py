@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -25,6 +24,7 @@ import msgspec
 from publisher.config import Settings, load_settings, resolve_output
 from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
+from publisher.content.parallel import map_work
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
 from publisher.feeds.jekyll import written_by_publisher
@@ -288,13 +288,15 @@ def _render_and_write(
 ) -> list[bool]:
     """Serialise and write each feed (over the cores when there are many); whether each changed."""
     context = (html, settings, output_dir)
-    workers = settings.feeds.workers or os.cpu_count() or 1
-    if workers > 1 and len(plans) >= PARALLEL_FEEDS:
-        from publisher.content.parallel import map_in_processes
-
-        renderers = ("publisher.feeds.atom", "publisher.feeds.jsonfeed")
-        return list(map_in_processes(_write_one, plans, context, workers, preload=renderers))
-    return [_write_one(plan, context) for plan in plans]
+    renderers = ("publisher.feeds.atom", "publisher.feeds.jsonfeed")
+    return map_work(
+        _write_one,
+        plans,
+        context,
+        workers=settings.feeds.workers,
+        minimum=PARALLEL_FEEDS,
+        preload=renderers,
+    )
 
 
 def _write_one(plan: FeedPlan, context: tuple[dict[str, str], Settings, Path]) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.config.model import JEKYLL_KEYS
-from publisher.content.ids import feed_slug
+from publisher.feeds.slugs import feed_slug
 
 __all__ = ["EXAMPLE_BLOCKS", "Proposal", "propose", "render_settings", "toml_string"]
 

@@ -9,7 +9,6 @@ the cores.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -18,6 +17,7 @@ from publisher.config import Settings
 from publisher.content.cache import HtmlCache
 from publisher.content.frontmatter import read_body
 from publisher.content.markup import render_markdown
+from publisher.content.parallel import map_work
 from publisher.errors import PostError
 from publisher.models import Post, Problem
 
@@ -53,12 +53,9 @@ def render_bodies(
 
 
 def _render_all(posts: list[Post], settings: Settings) -> list[str | Problem]:
-    workers = settings.feeds.workers or os.cpu_count() or 1
-    if workers > 1 and len(posts) >= PARALLEL_MIN:
-        from publisher.content.parallel import map_in_processes
-
-        return list(map_in_processes(_render_one, posts, settings, workers))
-    return [_render_one(post, settings) for post in posts]
+    return map_work(
+        _render_one, posts, settings, workers=settings.feeds.workers, minimum=PARALLEL_MIN
+    )
 
 
 def _render_one(post: Post, settings: Settings) -> str | Problem:

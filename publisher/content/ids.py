@@ -1,27 +1,19 @@
-"""Slugs, feed file names, ``tag:`` URIs and IRI percent-encoding.
+"""Jekyll's slugs, ``tag:`` URIs and IRI percent-encoding.
 
 >>> slugify("Hello, World!")
 'hello-world'
->>> feed_slug("投資分析", {})
-'投資分析'
->>> feed_slug("投資分析", {"投資分析": "investment"})
-'investment'
 >>> tag_uri("blog.example.com", "2025-09-21", "韓国ai")
 'tag:blog.example.com,2025-09-21:%E9%9F%93%E5%9B%BDai'
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping
 from urllib.parse import quote
 
-__all__ = ["feed_slug", "iri_to_uri", "slugify", "tag_uri"]
+__all__ = ["iri_to_uri", "slugify", "tag_uri"]
 
-_FEED_RE = re.compile(r"[^\w.-]+")
-_MAX_SLUG = 100
 # Jekyll's Utils.slugify keeps Unicode letters, marks and decimal digits (\p{L} \p{M}
 # \p{Nd}), and in "pretty" mode also these: the rest, in runs, becomes one "-".
 _PRETTY_KEPT = "._~!$&'()+,;=@"
@@ -66,29 +58,6 @@ def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
     slug = _RUNS.sub("-", text.translate(table))
     slug = slug.removeprefix("-").removesuffix("-")
     return slug if cased else slug.lower()
-
-
-def feed_slug(name: str, mapping: Mapping[str, str]) -> str:
-    """The file name (without ``.xml``) of a category or tag feed.
-
-    From the configured mapping if the name is there, else a safe form of the
-    name itself: Unicode letters and digits kept, never a path separator, never
-    a leading dot, so a slug cannot leave the output folder.
-    """
-    configured = mapping.get(name)
-    if configured is not None:
-        return _safe(configured)
-    return _safe(name.lower())
-
-
-def _safe(text: str) -> str:
-    slug = _FEED_RE.sub("-", text).strip("-.")
-    slug = re.sub(r"-{2,}", "-", slug)
-    if not slug:
-        slug = "x-" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
-    if len(slug) > _MAX_SLUG:
-        slug = slug[:_MAX_SLUG].rstrip("-.") + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
-    return slug
 
 
 def tag_uri(domain: str, day: str, specific: str) -> str:

@@ -27,6 +27,7 @@ import msgspec
 
 from publisher.config import Settings
 from publisher.content.cache import CacheEntry, load_posts_cache, save_posts_cache
+from publisher.content.parallel import map_work
 from publisher.content.scan import scan_posts
 from publisher.errors import PostError
 from publisher.models import Post, Problem
@@ -160,16 +161,14 @@ def _unique_ids(posts: list[Post]) -> tuple[list[Post], list[Problem]]:
 def _parse_all(
     todo: list[tuple[str, str, str]], settings: Settings
 ) -> Iterator[tuple[str, CacheEntry]]:
-    workers = settings.feeds.workers or os.cpu_count() or 1
-    if workers > 1 and len(todo) >= PARALLEL_MIN:
-        from publisher.content.parallel import map_in_processes
-
-        yield from map_in_processes(
-            _parse_one, todo, settings, workers, preload=("publisher.content.post",)
-        )
-    else:
-        for item in todo:
-            yield _parse_one(item, settings)
+    yield from map_work(
+        _parse_one,
+        todo,
+        settings,
+        workers=settings.feeds.workers,
+        minimum=PARALLEL_MIN,
+        preload=("publisher.content.post",),
+    )
 
 
 def _parse_one(item: tuple[str, str, str], settings: Settings) -> tuple[str, CacheEntry]:

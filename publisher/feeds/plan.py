@@ -20,7 +20,8 @@ from typing import Literal
 import msgspec
 
 from publisher.config import Settings
-from publisher.content.ids import feed_slug, iri_to_uri
+from publisher.content.ids import iri_to_uri
+from publisher.feeds.slugs import feed_slug
 from publisher.models import Post, Problem
 
 __all__ = ["FeedPlan", "feed_url", "plan_feeds"]
