@@ -107,10 +107,12 @@ def _print_report(report: app.BuildReport) -> None:
 
 
 def _register() -> None:
+    from publisher.cli.db import db
+    from publisher.cli.digest import digest
     from publisher.cli.init import init
-    from publisher.cli.newsletter import db, digest, subscribers
     from publisher.cli.run import run, schedule
     from publisher.cli.serve import serve
+    from publisher.cli.subscribers import subscribers
     from publisher.cli.worker import worker
 
     main.add_command(digest)

@@ -33,7 +33,7 @@ import hmac
 import html
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
@@ -115,20 +115,20 @@ class Console:
         return await self._dashboard(request, ctx, notice if notice in _NOTICES else "")
 
     async def preview_html(self, request: Request) -> Response:
-        ctx = self.ctx()
-        try:
-            body = await run_in_threadpool(preview_digest, ctx, "html")
-        except PublisherError as exc:
-            return PlainTextResponse(str(exc), status_code=404, headers=PREVIEW_HEADERS)
-        return HTMLResponse(body, headers=PREVIEW_HEADERS)
+        return await self._preview("html", HTMLResponse, PREVIEW_HEADERS)
 
     async def preview_text(self, request: Request) -> Response:
-        ctx = self.ctx()
+        return await self._preview("text", PlainTextResponse, HEADERS)
+
+    async def _preview(
+        self, fmt: Literal["html", "text"], kind: type[Response], headers: dict[str, str]
+    ) -> Response:
+        """The next edition's HTML or text part as a subscriber gets it; 404 with why if none."""
         try:
-            body = await run_in_threadpool(preview_digest, ctx, "text")
+            body = await run_in_threadpool(preview_digest, self.ctx(), fmt)
         except PublisherError as exc:
-            return PlainTextResponse(str(exc), status_code=404, headers=HEADERS)
-        return PlainTextResponse(body, headers=HEADERS)
+            return PlainTextResponse(str(exc), status_code=404, headers=headers)
+        return kind(body, headers=headers)
 
     async def send_test(self, request: Request) -> Response:
         ctx = self.ctx()
