@@ -172,3 +172,46 @@ def test_a_0003_database_with_an_edition_upgrades_and_keeps_it(db: Engine) -> No
     assert message_templates(db, 7) == {}  # sent the old way: from the posts
     with db.connect() as conn:
         assert conn.execute(text("SELECT attempts FROM outbox")).scalar_one() == 2
+
+
+def test_the_code_s_schema_revision_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from publisher.store.engine import MIGRATIONS, SCHEMA_REVISION
+
+    config = __import__("alembic.config", fromlist=["Config"]).Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION == HEAD
+
+
+def test_a_one_shot_command_on_an_old_schema_says_to_upgrade(tmp_path: Path) -> None:
+    """Only `db upgrade` (and run, worker, serve) migrate; the others say so and change nothing."""
+    from alembic import command
+    from alembic.config import Config
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+    from publisher.store.engine import MIGRATIONS
+
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text('url: "https://blog.example.com"\n', encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = open_store(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+    engine.dispose()
+    env = {"PUBLISHER_DATABASE__URL": url}
+    runner = CliRunner()
+    refused = runner.invoke(main, ["subscribers", "list", "--site", str(site)], env=env)
+    assert refused.exit_code == 1
+    assert "revision 0003" in refused.output and "run `publisher db upgrade`" in refused.output
+    engine = open_engine(url)
+    assert current_revision(engine) == "0003"  # nothing was changed
+    engine.dispose()
+    upgraded = runner.invoke(main, ["db", "upgrade", "--site", str(site)], env=env)
+    assert upgraded.exit_code == 0 and f"revision {HEAD}" in upgraded.output
+    assert runner.invoke(main, ["subscribers", "list", "--site", str(site)], env=env).exit_code == 0

@@ -68,6 +68,9 @@ class Context:
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     wall: Callable[[], datetime] = utc_now
     """The real clock (see :meth:`clock`)."""
+    migrate: bool = False
+    """Bring an older database schema up to date when it is opened: what ``publisher db
+    upgrade`` and the long-running commands do; others refuse an old schema, saying so."""
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -113,7 +116,7 @@ class Context:
         if not self.config.database.url:
             self._refuse_old_state("publisher.db")
             self.state_dir()
-        return open_store(self.config.database_url)
+        return open_store(self.config.database_url, migrate=self.migrate)
 
     @cached_property
     def secret(self) -> bytes:

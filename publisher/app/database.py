@@ -15,4 +15,5 @@ def upgrade_database(ctx: Context) -> str | None:
     """Create or migrate the database; the schema revision it is at now."""
     from publisher.store.engine import current_revision
 
-    return current_revision(ctx.engine)  # opening the store migrates it
+    ctx.migrate = True
+    return current_revision(ctx.engine)

@@ -63,6 +63,7 @@ def run(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: _set_soon(runner.stop))
     try:
+        ctx.migrate = True  # long-running: it brings the schema up to date at start
         _ = ctx.engine  # a bad database setting stops here, with its message
         click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
         runner.run_forever(wait=not no_wait)

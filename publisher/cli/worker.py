@@ -60,6 +60,7 @@ def worker(
         signal.signal(signum, lambda *_: stop.set())
     ctx = Context(site_dir=site_dir, config_file=config_file)
     try:
+        ctx.migrate = True  # long-running: it brings the schema up to date at start
         _ = ctx.engine  # a bad database setting stops here, with its message
         deliveries = DeliveryWorker(ctx, poll)
         click.echo(f"publisher worker: {ctx.config.site.title}", err=True)

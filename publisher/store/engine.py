@@ -37,6 +37,7 @@ from publisher.errors import ConfigError, StoreError
 
 __all__ = [
     "MIGRATIONS",
+    "SCHEMA_REVISION",
     "current_revision",
     "describe_url",
     "execute_many",
@@ -114,10 +115,29 @@ def upgrade(engine: Engine) -> None:
             ) from exc
 
 
-def open_store(url: str) -> Engine:
-    """Open the database at ``url`` and migrate it: the first run creates it."""
+SCHEMA_REVISION = "0004"
+"""The Alembic revision this version's code is written for (a test keeps it the head)."""
+
+
+def open_store(url: str, migrate: bool = True) -> Engine:
+    """Open the database at ``url``; a new (empty) one is always created.
+
+    ``migrate``: bring an older schema up to date. Without it, a database at
+    another revision is a :class:`StoreError` saying what to run: one-shot
+    commands leave upgrading to ``publisher db upgrade`` and the long-running
+    commands, so that a schema change happens once, on purpose.
+    """
     engine = open_engine(url)
-    upgrade(engine)
+    found = current_revision(engine)
+    if found is None or migrate:
+        upgrade(engine)
+    elif found != SCHEMA_REVISION:
+        engine.dispose()
+        raise StoreError(
+            describe_url(engine.url),
+            f"its schema is at revision {found} and this publisher needs {SCHEMA_REVISION}:"
+            " run `publisher db upgrade` (publisher run, worker and serve also do at start)",
+        )
     return engine
 
 
