@@ -81,6 +81,8 @@ class Runner:
         self._feeds = threading.Lock()
         self._mail = threading.Lock()
         self._settings_stamp = settings_stamp(ctx)
+        self.lost_lock = False
+        """Whether it stopped because another runner took the lock over (exit status 1)."""
 
     def run(self, name: str) -> runner_jobs.RunOutcome | None:
         """Run one job now, in the calling thread."""
@@ -240,6 +242,7 @@ class Runner:
             return
         if not alive:
             log.error("run: another runner took over the lock; stopping")
+            self.lost_lock = True
             self.stop.set()
 
     def watch(self, on_change: Callable[[], object] | None = None) -> None:

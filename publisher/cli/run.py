@@ -69,6 +69,8 @@ def run(
         runner.run_forever(wait=not no_wait)
     finally:
         ctx.close()
+    if runner.lost_lock:  # a supervisor's Restart=on-failure starts it again, as a standby
+        raise click.ClickException("another runner took over the lock; this one stopped")
     click.echo("publisher run: stopped", err=True)
 
 
