@@ -249,3 +249,17 @@ def test_strict_refuses_warnings_even_when_nothing_changed(
     assert cached.parsed == 0 and cached.warnings == first.warnings
     strict = _build(site, now, strict=True)
     assert strict.aborted and strict.exit_code == 2
+
+
+def test_a_config_with_a_byte_order_mark_is_warned_about(
+    site: Path, write_post: Callable[..., Path], now: datetime
+) -> None:
+    """Jekyll 4.3.1 reads only the first setting of a _config.yml that starts with a BOM."""
+    write_post("2025-09-01-a.md", "title: A")
+    config = site / "_config.yml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    for _ in range(2):  # the cold build and the unchanged one alike
+        report = build_feeds(BuildRequest(site_dir=site, output_dir=site.parent / "out", now=now))
+        assert report.exit_code == 0
+        assert [(w.path, w.line) for w in report.warnings] == [("_config.yml", 1)]
+        assert "byte-order mark" in report.warnings[0].reason

@@ -133,10 +133,11 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     signature = _signature(listing, settings, output_dir)
     manifest = Manifest.load(var / "feeds.json")
     unchanged = _unchanged_site(var / "build.json", signature, now, manifest)
+    site_warnings = _site_warnings(request.site_dir)
     if unchanged is not None and not (
-        request.strict and (unchanged.problems or unchanged.warnings)
+        request.strict and (unchanged.problems or unchanged.warnings or site_warnings)
     ):
-        return unchanged
+        return replace(unchanged, warnings=site_warnings + unchanged.warnings)
     read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
     plans, plan_problems = plan_feeds(read.posts, settings)
     plans, foreign = _leave_foreign_files(plans, manifest, output_dir)
@@ -151,7 +152,8 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     html, body_problems = render_bodies(needed, settings, html_cache)
     problems = read.problems + tuple(plan_problems) + tuple(body_problems)
     report = _report(read, problems, output_dir, rendered=len(needed))
-    refused = bool(request.strict and (problems or read.warnings))
+    report = replace(report, warnings=site_warnings + report.warnings)
+    refused = bool(request.strict and (problems or report.warnings))
     if refused or (not read.posts and read.problems):
         return replace(report, aborted=refused)
     written, same = _write(plans, stale, keys, html, settings, output_dir, manifest)
@@ -161,8 +163,24 @@ def build_feeds(request: BuildRequest) -> BuildReport:
         html_cache.prune(_posts_needing_bodies(plans, settings))
     report = replace(report, written=written, unchanged=same, removed=removed)
     if not foreign:  # else look again next time: the file may be gone by then
-        _remember(var / "build.json", signature, report)
+        _remember(var / "build.json", signature, replace(report, warnings=read.warnings))
     return report
+
+
+def _site_warnings(site_dir: Path) -> tuple[Problem, ...]:
+    """What in the site's own files Jekyll would read otherwise than publisher does."""
+    try:
+        with (site_dir / "_config.yml").open("rb") as handle:
+            bom = handle.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return ()
+    if not bom:
+        return ()
+    reason = (
+        "starts with a byte-order mark: Jekyll 4.3 then reads only its first setting"
+        " (publisher reads them all); save it as UTF-8 without BOM"
+    )
+    return (Problem(path="_config.yml", line=1, reason=reason),)
 
 
 def _signature(listing: list[tuple[str, str]], settings: Settings, output_dir: Path) -> str:
