@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from publisher.app.build import BuildRequest, build_feeds
 from publisher.app.context import Context, read_site
@@ -28,6 +28,9 @@ from publisher.errors import PublisherError, SendPaused
 from publisher.feeds import feed_url
 from publisher.feeds.websub import notify_hub
 from publisher.store.processes import process_id
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "HeldLock",
@@ -98,8 +101,13 @@ class PlannedRun:
     detail: str
 
 
-def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
-    """Rebuild the feeds as of ``ctx.as_of()``: posts added, changed, removed or fallen due."""
+def refresh_feeds(
+    ctx: Context, output_dir: Path, hub_transport: httpx.BaseTransport | None = None
+) -> RunOutcome:
+    """Rebuild the feeds as of ``ctx.as_of()``: posts added, changed, removed or fallen due.
+
+    ``hub_transport``: how to reach the WebSub hub (httpx's; none: the network).
+    """
     started = time.monotonic()
     try:
         report = build_feeds(
@@ -117,7 +125,8 @@ def refresh_feeds(ctx: Context, output_dir: Path) -> RunOutcome:
     hub = ctx.config.feeds.websub_hub
     topics = [feed_url(ctx.config, path) for path in report.written if not path.endswith(".xsl")]
     if hub and topics:
-        problems += tuple(f"WebSub: {reason}" for reason in notify_hub(hub, topics))
+        reasons = notify_hub(hub, topics, transport=hub_transport)
+        problems += tuple(f"WebSub: {reason}" for reason in reasons)
     return RunOutcome(
         "feeds",
         time.monotonic() - started,

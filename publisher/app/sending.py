@@ -158,11 +158,14 @@ def preview_digest(ctx: Context, fmt: Format, categories: tuple[str, ...] = ()) 
     raise PublisherError(f"the message has no text/{wanted} part")
 
 
-def send_test(ctx: Context, to: str) -> str:
-    """Send the next edition to ``to`` only, through the same code and headers as a real send."""
+def send_test(ctx: Context, to: str, transport: Transport | None = None) -> str:
+    """Send the next edition to ``to`` only, through the same code and headers as a real send.
+
+    ``transport`` defaults to :func:`make_transport` (SMTP, or ``.eml`` files).
+    """
     composer, template = _planned_copy(ctx, ())
     data = composer.personal(template, 0, to, "")
-    transport = make_transport(ctx, ctx.var / "outbox" / "test")
+    transport = transport or make_transport(ctx, ctx.var / "outbox" / "test")
     try:
         return transport.send(template.sender, to, data)
     finally:
@@ -174,8 +177,14 @@ def send_digest(
     on_progress: Callable[[Tally, dict[str, int]], None] | None = None,
     dry_run: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    transport: Transport | None = None,
 ) -> SendReport:
-    """Create (or resume) the edition and deliver it; see the module docstring."""
+    """Create (or resume) the edition and deliver it; see the module docstring.
+
+    ``transport`` defaults to :func:`make_transport` (SMTP, or ``.eml`` files
+    under ``<var>/outbox/edition-N/``); pass one to send elsewhere, as httpx
+    takes ``transport=``.
+    """
     engine = ctx.engine
     edition = edition_store.unfinished_edition(engine)
     created = False
@@ -206,7 +215,7 @@ def send_digest(
             counts,
             dry_run=True,
         )
-    return _deliver(ctx, edition, created, on_progress, should_stop)
+    return _deliver(ctx, edition, created, on_progress, should_stop, transport)
 
 
 def _create(ctx: Context, plan: EditionPlan) -> tuple[Edition, bool]:
@@ -231,12 +240,16 @@ def _create(ctx: Context, plan: EditionPlan) -> tuple[Edition, bool]:
     return edition, edition.cutoff_to == plan.cutoff_to
 
 
-def resume_digest(ctx: Context, should_stop: Callable[[], bool] | None = None) -> SendReport:
+def resume_digest(
+    ctx: Context,
+    should_stop: Callable[[], bool] | None = None,
+    transport: Transport | None = None,
+) -> SendReport:
     """Deliver what an unfinished edition still owes (retries now due); never starts a new one."""
     edition = edition_store.unfinished_edition(ctx.engine)
     if edition is None:
         return SendReport(None, False, "nothing_to_retry", None, {})
-    return _deliver(ctx, edition, False, None, should_stop)
+    return _deliver(ctx, edition, False, None, should_stop, transport)
 
 
 def _deliver(
@@ -245,12 +258,13 @@ def _deliver(
     created: bool,
     on_progress: Callable[[Tally, dict[str, int]], None] | None,
     should_stop: Callable[[], bool] | None,
+    transport: Transport | None = None,
 ) -> SendReport:
     digest = ctx.config.digest
     queue = OutboxStore(ctx.engine, process_id(), bounce_limit=digest.bounce_limit)
     queue.release_dead_claims(edition.id, socket.gethostname())
     composer = _composer(ctx, edition)
-    transport = make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
+    transport = transport or make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
     policy = Policy(
         batch_size=digest.batch_size,
         max_attempts=digest.max_attempts,

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["notify_hub"]
 
@@ -23,8 +27,12 @@ def notify_hub(
     backoff: float = 1.0,
     timeout: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
 ) -> list[str]:
     """Publish each topic URL to ``hub``; the reasons of those that failed.
+
+    ``transport`` is httpx's: none means the network; tests pass an
+    ``httpx.MockTransport`` or talk to a real hub on 127.0.0.1.
 
     >>> notify_hub("http://127.0.0.1:9/hub", ["https://x.org/feeds/atom.xml"],
     ...            attempts=1)                                  # doctest: +SKIP
@@ -33,7 +41,7 @@ def notify_hub(
     import httpx
 
     failures: list[str] = []
-    with httpx.Client(timeout=timeout) as client:
+    with httpx.Client(timeout=timeout, transport=transport) as client:
         for topic in topics:
             reason = _publish(client, hub, topic, attempts, backoff, sleep)
             if reason:
