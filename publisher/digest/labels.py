@@ -1,7 +1,9 @@
 """The digest's fixed words in Japanese and English, and dates written the local way.
 
-The language is the site's (``site.lang``): anything starting with ``ja`` is
-Japanese, everything else English. Dates are formatted by hand rather than
+The words are in ``templates/digest/strings.toml`` and
+``templates/email/strings.toml``, like every other page's; these classes are
+their typed view, with the few rules words need (plurals, placeholders). The
+language is the site's (:func:`publisher.words.language`). Dates are formatted by hand rather than
 with ``strftime("%B")``, whose month names follow the process locale.
 
 >>> from datetime import date
@@ -13,20 +15,22 @@ with ``strftime("%B")``, whose month names follow the process locale.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from publisher.words import language
+from publisher.words import language, word_table
 
 __all__ = [
     "ConfirmLabels",
     "Labels",
     "confirm_labels_for",
     "format_date",
-    "is_japanese",
     "labels_for",
 ]
 
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _MONTHS = (
     "January",
     "February",
@@ -43,14 +47,9 @@ _MONTHS = (
 )
 
 
-def is_japanese(lang: str) -> bool:
-    """Whether the site writes in Japanese (see :func:`publisher.words.language`)."""
-    return language(lang) == "ja"
-
-
 def format_date(day: date, lang: str) -> str:
     """``2025年9月21日`` in Japanese, ``September 21, 2025`` otherwise."""
-    if is_japanese(lang):
+    if language(lang) == "ja":
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
@@ -96,38 +95,10 @@ class Labels:
         return self.why.format(site=site, url=url)
 
 
-JAPANESE = Labels(
-    lang="ja",
-    read_more="続きを読む",
-    unsubscribe="配信停止",
-    preferences="配信設定の変更",
-    issue="第{number}号",
-    new_posts="新着記事 {count}件",
-    why="このメールは、{url} で「{site}」のニュースレターに登録された方にお送りしています。",
-    more_one="他{count}件の記事",
-    more_many="他{count}件の記事",
-    minutes_text="約{count}分",
-    separator="・",
-)
-
-ENGLISH = Labels(
-    lang="en",
-    read_more="Read more",
-    unsubscribe="Unsubscribe",
-    preferences="Manage preferences",
-    issue="Issue {number}",
-    new_posts="{count} new post{s}",
-    why="You receive this because you subscribed to {site} at {url}.",
-    more_one="{count} more post",
-    more_many="{count} more posts",
-    minutes_text="{count} min read",
-    separator=" · ",
-)
-
-
+@functools.lru_cache(maxsize=4)
 def labels_for(lang: str) -> Labels:
-    """The labels for the site's language."""
-    return JAPANESE if is_japanese(lang) else ENGLISH
+    """The labels for the site's language, from ``templates/digest/strings.toml``."""
+    return Labels(lang=language(lang), **word_table(_TEMPLATES / "digest" / "strings.toml", lang))
 
 
 @dataclass(frozen=True)
@@ -152,35 +123,8 @@ class ConfirmLabels:
         return text.format(site=site, days=days)
 
 
-CONFIRM_JAPANESE = ConfirmLabels(
-    lang="ja",
-    subject="【{site}】ニュースレター登録のご確認",
-    heading="登録の確認",
-    intro="「{site}」のニュースレターにご登録いただき、ありがとうございます。"
-    "下のボタンを押して、登録を完了してください。",
-    button="登録を完了する",
-    fallback="ボタンが使えない場合は、次のURLをブラウザで開いてください。",
-    link="次のURLを開いて、登録を完了してください。",
-    expires="このリンクの有効期間は{days}日です。",
-    ignore="お心当たりのない場合は、このメールを破棄してください。"
-    "登録は完了せず、今後メールをお送りすることもありません。",
-)
-
-CONFIRM_ENGLISH = ConfirmLabels(
-    lang="en",
-    subject="Confirm your subscription to {site}",
-    heading="Confirm your subscription",
-    intro="Thank you for subscribing to the {site} newsletter."
-    " Press the button below to confirm your address.",
-    button="Confirm subscription",
-    fallback="If the button does not work, open this link in your browser:",
-    link="Open this link to confirm your subscription:",
-    expires="The link works for {days} days.",
-    ignore="If you did not ask for this, ignore this email:"
-    " you will not be subscribed and will not hear from us again.",
-)
-
-
+@functools.lru_cache(maxsize=4)
 def confirm_labels_for(lang: str) -> ConfirmLabels:
-    """The confirmation email's words for the site's language."""
-    return CONFIRM_JAPANESE if is_japanese(lang) else CONFIRM_ENGLISH
+    """The confirmation email's words for the site's language (``templates/email/strings.toml``)."""
+    words = word_table(_TEMPLATES / "email" / "strings.toml", lang)
+    return ConfirmLabels(lang=language(lang), **words)
