@@ -27,7 +27,6 @@ from publisher.content.cache import HtmlCache
 from publisher.content.parallel import map_work
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
-from publisher.feeds.jekyll import written_by_publisher
 from publisher.files import private_dir, write_atomic, write_if_changed
 from publisher.models import Post, Problem
 
@@ -256,6 +255,8 @@ def _leave_foreign_files(
 
 
 def _foreign(target: Path, manifest: Manifest) -> bool:
+    from publisher.feeds.jekyll import written_by_publisher  # only with [feeds] jekyll_feed
+
     if str(target) in manifest.files:
         return False
     try:

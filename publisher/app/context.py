@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -182,6 +181,8 @@ def _move_command(old: Path, var: Path) -> str:
     put ``old`` inside it, as ``VAR/var``, where nothing looks: then move what ``old`` holds,
     less its cache (rebuilt when missing).
     """
+    import shlex
+
     if not var.exists():
         return f"mv {shlex.quote(str(old))} {shlex.quote(str(var))}"
     held = sorted(shlex.quote(str(p)) for p in old.iterdir() if p.name != "cache")

@@ -6,6 +6,7 @@ into a message and an exit status here, and nowhere else.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -20,7 +21,43 @@ __all__ = ["main"]
 SHOWN = 10
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    """The ``publisher`` group: each subcommand's module is imported when it is used.
+
+    ``publisher build`` then loads none of the other commands (nor what they
+    import): it runs on every change of a site, and its start-up is part of
+    every warm rebuild.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        home = _LAZY.get(cmd_name)
+        if home is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = home.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+_LAZY = {
+    "db": "publisher.cli.db:db",
+    "digest": "publisher.cli.digest:digest",
+    "init": "publisher.cli.init:init",
+    "run": "publisher.cli.run:run",
+    "schedule": "publisher.cli.run:schedule",
+    "serve": "publisher.cli.serve:serve",
+    "subscribers": "publisher.cli.subscribers:subscribers",
+    "worker": "publisher.cli.worker:worker",
+}
+"""Subcommands by name: where each lives."""
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="publisher")
 @click.option("-v", "--verbose", is_flag=True, help="Show the traceback of an error, too.")
 def main(verbose: bool) -> None:
@@ -104,25 +141,3 @@ def _print_report(report: app.BuildReport) -> None:
             click.echo(title, err=True)
             for problem in found:
                 click.echo(f"  {problem}", err=True)
-
-
-def _register() -> None:
-    from publisher.cli.db import db
-    from publisher.cli.digest import digest
-    from publisher.cli.init import init
-    from publisher.cli.run import run, schedule
-    from publisher.cli.serve import serve
-    from publisher.cli.subscribers import subscribers
-    from publisher.cli.worker import worker
-
-    main.add_command(digest)
-    main.add_command(subscribers)
-    main.add_command(db)
-    main.add_command(serve)
-    main.add_command(run)
-    main.add_command(schedule)
-    main.add_command(worker)
-    main.add_command(init)
-
-
-_register()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from publisher.app import InitReport, InitRequest, init_site
+if TYPE_CHECKING:
+    from publisher.app import InitReport
+
 from publisher.cli.options import site_option, translate_errors
 
 __all__ = ["init"]
@@ -34,6 +37,8 @@ def init(site_dir: Path, force: bool) -> None:
 
         publisher init --site ~/blog
     """
+    from publisher.app import InitRequest, init_site  # not on every other command's start
+
     report = init_site(InitRequest(site_dir=site_dir, force=force))
     _print(report, site_dir)
 
