@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import argon2
 import pytest
 from clock_support import FakeClock
 from smtp_server import RecordingHandler, running_smtp
@@ -27,23 +28,40 @@ from publisher.store import add_subscriber, edition_counts, list_editions
 from publisher.web import application
 
 PASSWORD = "correct horse battery staple"
+PASSWORD_HASH = argon2.PasswordHasher().hash(PASSWORD)  # made by argon2 itself, not by publisher
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+SECURITY = {
+    "content-security-policy": "default-src 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    "referrer-policy": "same-origin",
+}
 
 
 class Console:
-    """A TestClient on the served app, logged in as an editor unless told otherwise."""
+    """A TestClient on the served app (over https), logged in as an editor unless told otherwise."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, log_in: bool = True) -> None:
         self.ctx = ctx
-        self.client = TestClient(application(ctx), follow_redirects=False)
-        self.auth = ("editor", PASSWORD)
+        self.client = client_for(application(ctx))
+        if log_in:
+            response = self.log_in()
+            assert response.status_code == 303, response.text
+
+    def log_in(self, password: str = PASSWORD, client: TestClient | None = None) -> Any:
+        """POST the login form (with the token of a freshly loaded login page)."""
+        http = client or self.client
+        match = TOKEN.search(http.get("/console/login").text)
+        assert match, "the login page has no form"
+        return http.post("/console/login", data={"form_token": match[1], "password": password})
 
     def get(self, path: str = "/console/", **kw: object) -> Any:
-        return self.client.get(path, auth=self.auth, **kw)  # type: ignore[arg-type]
+        return self.client.get(path, **kw)  # type: ignore[arg-type]
 
     def post(self, path: str, data: dict[str, str] | None = None, **kw: object) -> Any:
         form = {"form_token": self.token(), **(data or {})}
-        return self.client.post(path, data=form, auth=self.auth, **kw)  # type: ignore[arg-type]
+        return self.client.post(path, data=form, **kw)  # type: ignore[arg-type]
 
     def token(self) -> str:
         match = TOKEN.search(self.get().text)
@@ -59,16 +77,28 @@ class Console:
         raise AssertionError("the send did not finish")
 
 
-def _context(site: Path, password: str | None = PASSWORD) -> Context:
-    environ = {"PUBLISHER_SECRET": SECRET}
-    if password is not None:
-        environ["PUBLISHER_CONSOLE_PASSWORD"] = password
-    return Context(site_dir=site, now=NOW, environ=environ, wall=FakeClock(NOW))
+def client_for(app: Any, scheme: str = "https", host: str = "testclient") -> TestClient:
+    return TestClient(
+        app, base_url=f"{scheme}://testserver", follow_redirects=False, client=(host, 50000)
+    )
+
+
+def _context(site: Path, **environ: str) -> Context:
+    return Context(
+        site_dir=site,
+        now=NOW,
+        environ={"PUBLISHER_SECRET": SECRET, **environ},
+        wall=FakeClock(NOW),
+    )
+
+
+def _site(tmp_path: Path, db: Engine, **kw: str) -> Path:
+    return make_site(tmp_path, db.url.render_as_string(hide_password=False), **kw)
 
 
 @pytest.fixture
 def console(tmp_path: Path, db: Engine) -> Iterator[Console]:
-    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)))
+    ctx = _context(_site(tmp_path, db), PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
     for n in range(3):
         add_subscriber(ctx.engine, f"reader{n}@example.org", status="active", now=ctx.clock())
     add_subscriber(ctx.engine, "waiting@example.org", status="pending", now=ctx.clock())
@@ -77,26 +107,19 @@ def console(tmp_path: Path, db: Engine) -> Iterator[Console]:
 
 
 def test_the_console_is_off_without_a_password(tmp_path: Path, db: Engine) -> None:
-    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)), None)
-    client = TestClient(application(ctx))
+    ctx = _context(_site(tmp_path, db))
+    client = client_for(application(ctx))
     for method, path in [
         ("GET", "/console/"),
+        ("GET", "/console/login"),
+        ("POST", "/console/login"),
+        ("POST", "/console/logout"),
         ("GET", "/console/preview"),
         ("POST", "/console/send"),
     ]:
-        assert client.request(method, path, auth=("editor", "")).status_code == 404
+        assert client.request(method, path).status_code == 404
     assert client.get("/subscribe").status_code == 200  # the subscriber pages are served
     ctx.close()
-
-
-@pytest.mark.parametrize("auth", [None, ("editor", "wrong"), ("editor", PASSWORD[:-1])])
-def test_wrong_or_no_credentials_are_401(console: Console, auth: tuple[str, str] | None) -> None:
-    for path in ("/console/", "/console/preview", "/console/preview.txt"):
-        response = console.client.get(path, auth=auth)
-        assert response.status_code == 401
-        assert response.headers["www-authenticate"].startswith("Basic ")
-    refused = console.client.post("/console/send", data={"form_token": console.token()}, auth=auth)
-    assert refused.status_code == 401 and list_editions(console.ctx.engine) == []
 
 
 def test_the_dashboard_shows_the_next_edition_and_changes_nothing(console: Console) -> None:
@@ -166,9 +189,7 @@ def test_a_post_without_a_genuine_form_token_or_from_elsewhere_is_403(
     form = {"form_token": console.token() if token is None else token}
     headers = {"origin": origin} if origin else {}
     for path in ("/console/send", "/console/test"):
-        response = console.client.post(
-            path, data={**form, "to": "x@example.org"}, headers=headers, auth=console.auth
-        )
+        response = console.client.post(path, data={**form, "to": "x@example.org"}, headers=headers)
         assert response.status_code == 403
     assert list_editions(console.ctx.engine) == [] and outbox(console.ctx, "test") == []
 
@@ -176,12 +197,13 @@ def test_a_post_without_a_genuine_form_token_or_from_elsewhere_is_403(
 def test_an_old_form_token_is_refused(console: Console) -> None:
     token = console.token()
     console.ctx.wall.advance(timedelta(hours=13))
-    response = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    assert console.log_in().status_code == 303  # the session ended too: a new one
+    response = console.client.post("/console/send", data={"form_token": token})
     assert response.status_code == 403
 
 
 def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> None:
-    same_origin = {"origin": "http://testserver"}
+    same_origin = {"origin": "https://testserver"}
     response = console.post("/console/send", headers=same_origin)
     assert response.status_code == 303 and "done=send_started" in response.headers["location"]
     page = console.wait_for_send()
@@ -192,9 +214,9 @@ def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> 
     assert counts["sent"] == 3 and edition.state == "finished"
     recipients = sorted(read_eml(p)["To"] for p in outbox(console.ctx, "edition-1"))
     assert recipients == [f"reader{n}@example.org" for n in range(3)]
-    assert "form_token" not in console.get().text  # nothing new: no send button
+    assert 'action="/console/send"' not in console.get().text  # nothing new: no send button
     token = form_token(console.ctx)  # a page loaded before the send finished
-    again = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    again = console.client.post("/console/send", data={"form_token": token})
     assert again.status_code == 303
     assert "前号以降の新着記事がありません" in console.wait_for_send()
     assert edition_counts(console.ctx.engine, edition.id)["sent"] == 3

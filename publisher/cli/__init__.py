@@ -107,6 +107,7 @@ def _print_report(report: app.BuildReport) -> None:
 
 
 def _register() -> None:
+    from publisher.cli.console import console
     from publisher.cli.db import db
     from publisher.cli.digest import digest
     from publisher.cli.init import init
@@ -119,6 +120,7 @@ def _register() -> None:
     main.add_command(subscribers)
     main.add_command(db)
     main.add_command(serve)
+    main.add_command(console)
     main.add_command(run)
     main.add_command(schedule)
     main.add_command(worker)
