@@ -53,7 +53,9 @@ Handler = Callable[[Request], Awaitable[Response]]
 class Gate:
     """Who may use the console: its credentials, sessions and throttle, and the routes of them."""
 
-    def __init__(self, ctx_factory: Callable[[], Context], access: ConsoleAccess | None = None):
+    def __init__(
+        self, ctx_factory: Callable[[], Context], access: ConsoleAccess | None = None
+    ) -> None:
         self.ctx = ctx_factory
         self.access = access or ConsoleAccess()
         ctx = ctx_factory()
@@ -129,9 +131,12 @@ class Gate:
         self.access.log_out(ctx, request.cookies.get(COOKIE, ""))
         response = _to_login(request, "logged_out")
         response.delete_cookie(
-            COOKIE, path=_cookie_path(request), secure=_secure(request, ctx), httponly=True,
+            COOKIE,
+            path=_cookie_path(request),
+            secure=_secure(request, ctx),
+            httponly=True,
             samesite="strict",
-        )  # fmt: skip
+        )
         return response
 
 
