@@ -6,6 +6,7 @@ context); mail goes to ``.eml`` files (no [smtp] host), read back as sent.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import argon2
 import pytest
 from clock_support import FakeClock
 from smtp_server import RecordingHandler, running_smtp
@@ -23,27 +25,45 @@ from web_support import NOW, SECRET, make_site, outbox, read_eml
 from publisher.app.console_send import SendJob, form_token
 from publisher.app.context import Context
 from publisher.app.sending import send_digest
+from publisher.errors import ConfigError
 from publisher.store import add_subscriber, edition_counts, list_editions
 from publisher.web import application
 
 PASSWORD = "correct horse battery staple"
+PASSWORD_HASH = argon2.PasswordHasher().hash(PASSWORD)  # made by argon2 itself, not by publisher
 TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+SECURITY = {
+    "content-security-policy": "default-src 'none'",
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    "referrer-policy": "same-origin",
+}
 
 
 class Console:
-    """A TestClient on the served app, logged in as an editor unless told otherwise."""
+    """A TestClient on the served app (over https), logged in as an editor unless told otherwise."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, log_in: bool = True) -> None:
         self.ctx = ctx
-        self.client = TestClient(application(ctx), follow_redirects=False)
-        self.auth = ("editor", PASSWORD)
+        self.client = client_for(application(ctx))
+        if log_in:
+            response = self.log_in()
+            assert response.status_code == 303, response.text
+
+    def log_in(self, password: str = PASSWORD, client: TestClient | None = None) -> Any:
+        """POST the login form (with the token of a freshly loaded login page)."""
+        http = client or self.client
+        match = TOKEN.search(http.get("/console/login").text)
+        assert match, "the login page has no form"
+        return http.post("/console/login", data={"form_token": match[1], "password": password})
 
     def get(self, path: str = "/console/", **kw: object) -> Any:
-        return self.client.get(path, auth=self.auth, **kw)  # type: ignore[arg-type]
+        return self.client.get(path, **kw)  # type: ignore[arg-type]
 
     def post(self, path: str, data: dict[str, str] | None = None, **kw: object) -> Any:
         form = {"form_token": self.token(), **(data or {})}
-        return self.client.post(path, data=form, auth=self.auth, **kw)  # type: ignore[arg-type]
+        return self.client.post(path, data=form, **kw)  # type: ignore[arg-type]
 
     def token(self) -> str:
         match = TOKEN.search(self.get().text)
@@ -59,16 +79,28 @@ class Console:
         raise AssertionError("the send did not finish")
 
 
-def _context(site: Path, password: str | None = PASSWORD) -> Context:
-    environ = {"PUBLISHER_SECRET": SECRET}
-    if password is not None:
-        environ["PUBLISHER_CONSOLE_PASSWORD"] = password
-    return Context(site_dir=site, now=NOW, environ=environ, wall=FakeClock(NOW))
+def client_for(app: Any, scheme: str = "https", host: str = "testclient") -> TestClient:
+    return TestClient(
+        app, base_url=f"{scheme}://testserver", follow_redirects=False, client=(host, 50000)
+    )
+
+
+def _context(site: Path, **environ: str) -> Context:
+    return Context(
+        site_dir=site,
+        now=NOW,
+        environ={"PUBLISHER_SECRET": SECRET, **environ},
+        wall=FakeClock(NOW),
+    )
+
+
+def _site(tmp_path: Path, db: Engine, **kw: str) -> Path:
+    return make_site(tmp_path, db.url.render_as_string(hide_password=False), **kw)
 
 
 @pytest.fixture
 def console(tmp_path: Path, db: Engine) -> Iterator[Console]:
-    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)))
+    ctx = _context(_site(tmp_path, db), PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
     for n in range(3):
         add_subscriber(ctx.engine, f"reader{n}@example.org", status="active", now=ctx.clock())
     add_subscriber(ctx.engine, "waiting@example.org", status="pending", now=ctx.clock())
@@ -77,26 +109,296 @@ def console(tmp_path: Path, db: Engine) -> Iterator[Console]:
 
 
 def test_the_console_is_off_without_a_password(tmp_path: Path, db: Engine) -> None:
-    ctx = _context(make_site(tmp_path, db.url.render_as_string(hide_password=False)), None)
-    client = TestClient(application(ctx))
+    ctx = _context(_site(tmp_path, db))
+    client = client_for(application(ctx))
     for method, path in [
         ("GET", "/console/"),
+        ("GET", "/console/login"),
+        ("POST", "/console/login"),
+        ("POST", "/console/logout"),
         ("GET", "/console/preview"),
         ("POST", "/console/send"),
     ]:
-        assert client.request(method, path, auth=("editor", "")).status_code == 404
+        assert client.request(method, path).status_code == 404
     assert client.get("/subscribe").status_code == 200  # the subscriber pages are served
     ctx.close()
 
 
-@pytest.mark.parametrize("auth", [None, ("editor", "wrong"), ("editor", PASSWORD[:-1])])
-def test_wrong_or_no_credentials_are_401(console: Console, auth: tuple[str, str] | None) -> None:
+def _cookie(response: Any) -> dict[str, str]:
+    """The console's Set-Cookie: its value under "value", then each attribute (lower case)."""
+    [header] = [v for v in response.headers.get_list("set-cookie") if v.startswith("publisher_")]
+    first, *attributes = [part.strip() for part in header.split(";")]
+    name, _, value = first.partition("=")
+    assert name == "publisher_console"
+    parts = (a.partition("=") for a in attributes)
+    return {"value": value} | {key.lower(): val for key, _, val in parts}
+
+
+def _visible_text(page: str) -> str:
+    body = re.sub(r"<style>.*?</style>", "", page.partition("<body>")[2], flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def _as(console: Console, session: str) -> TestClient:
+    """Another browser on the same server, holding only this cookie."""
+    client = TestClient(console.client.app, base_url="https://testserver", follow_redirects=False)
+    client.headers["cookie"] = f"publisher_console={session}"
+    return client
+
+
+def test_without_a_session_every_page_sends_to_the_login_page(tmp_path: Path, db: Engine) -> None:
+    ctx = _context(_site(tmp_path, db), PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
+    console = Console(ctx, log_in=False)
     for path in ("/console/", "/console/preview", "/console/preview.txt"):
-        response = console.client.get(path, auth=auth)
-        assert response.status_code == 401
-        assert response.headers["www-authenticate"].startswith("Basic ")
-    refused = console.client.post("/console/send", data={"form_token": console.token()}, auth=auth)
-    assert refused.status_code == 401 and list_editions(console.ctx.engine) == []
+        response = console.get(path)
+        assert (response.status_code, response.headers["location"]) == (303, "/console/login")
+    token = TOKEN.search(console.get("/console/login").text)
+    assert token
+    for path in ("/console/send", "/console/test"):
+        form = {"form_token": token[1], "to": "x@example.org"}
+        response = console.client.post(path, data=form)
+        assert (response.status_code, response.headers["location"]) == (303, "/console/login")
+    assert list_editions(ctx.engine) == [] and outbox(ctx, "test") == []
+    page = console.get("/console/login")
+    assert page.status_code == 200 and "<h1>ログイン</h1>" in page.text
+    assert 'type="password" id="password" name="password"' in page.text
+    text = _visible_text(page.text).replace("Tsumiki Notes", "")
+    assert not re.search(r"[A-Za-z]{3,}", text), text  # a Japanese site's page shows no English
+    ctx.close()
+
+
+def test_an_english_site_gets_an_english_login_page(tmp_path: Path, db: Engine) -> None:
+    ctx = _context(_site(tmp_path, db, lang="en"), PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
+    page = Console(ctx, log_in=False).get("/console/login")
+    assert '<html lang="en">' in page.text and "<h1>Log in</h1>" in page.text
+    assert "ログイン" not in page.text
+    ctx.close()
+
+
+def test_a_wrong_password_is_401_and_logged_without_the_password(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    guess = "a wrong guess 12345"
+    with caplog.at_level(logging.INFO, logger="publisher.console"):
+        response = console.log_in(guess, client=_as(console, ""))
+    assert response.status_code == 401 and "set-cookie" not in response.headers
+    assert "パスワードが違います。" in response.text
+    [line] = [r.getMessage() for r in caplog.records if "login failed" in r.getMessage()]
+    assert line == "console: login failed from testclient: wrong password (1 in a row)"
+    assert guess not in caplog.text and PASSWORD not in caplog.text
+
+
+def test_the_fifth_failure_makes_the_client_wait_even_with_the_right_password(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    browser = _as(console, "")
+    with caplog.at_level(logging.WARNING, logger="publisher.console"):
+        statuses = [console.log_in(f"wrong guess number {n}", browser) for n in range(5)]
+    assert [r.status_code for r in statuses] == [401, 401, 401, 401, 429]
+    assert statuses[-1].headers["retry-after"] == "2"
+    assert "2 秒後まで受け付けません" in statuses[-1].text
+    assert len([r for r in caplog.records if "login failed" in r.getMessage()]) == 5
+    console.ctx.wall.advance(timedelta(seconds=1))
+    refused = console.log_in(PASSWORD, browser)  # not even checked
+    assert (refused.status_code, refused.headers["retry-after"]) == (429, "1")
+    assert "set-cookie" not in refused.headers
+    console.ctx.wall.advance(timedelta(seconds=1))
+    sixth = console.log_in("wrong guess number 6", browser)
+    assert (sixth.status_code, sixth.headers["retry-after"]) == (429, "4")  # the wait doubles
+    console.ctx.wall.advance(timedelta(seconds=4))
+    accepted = console.log_in(PASSWORD, browser)
+    assert accepted.status_code == 303 and _cookie(accepted)["value"]
+    assert console.log_in("wrong guess again", browser).status_code == 401  # counted afresh
+
+
+def test_a_guess_spread_over_many_addresses_meets_the_global_ceiling(
+    tmp_path: Path, db: Engine
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from publisher.app.console_access import ConsoleAccess
+    from publisher.app.console_throttle import LoginThrottle
+    from publisher.web.console import Console as ConsoleApp
+    from publisher.web.console_auth import Gate
+
+    ctx = _context(_site(tmp_path, db), PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
+    access = ConsoleAccess(LoginThrottle(ceiling=3, window=timedelta(minutes=10)))
+    app = Starlette(
+        routes=[Mount("/console", ConsoleApp(lambda: ctx, Gate(lambda: ctx, access)).app)]
+    )
+    console = Console(ctx, log_in=False)
+    statuses = []
+    for n in range(4):  # one guess from each of four addresses
+        console.client = client_for(app, host=f"192.0.2.{n + 1}")
+        statuses.append(console.log_in(f"wrong guess number {n}"))
+    assert [r.status_code for r in statuses[:2]] == [401, 401]
+    assert (statuses[2].status_code, statuses[2].headers["retry-after"]) == (429, "600")
+    assert statuses[3].status_code == 429  # a new address waits as well, unchecked
+    console.client = client_for(app, host="198.51.100.9")
+    assert console.log_in().status_code == 429
+    ctx.wall.advance(timedelta(minutes=10))
+    assert console.log_in().status_code == 303
+    ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "scheme", "secure"),
+    [
+        ("https://news.example.com", "https", True),
+        ("https://news.example.com", "http", True),  # behind a TLS proxy
+        ("http://127.0.0.1:8000", "http", False),
+    ],
+)
+def test_the_session_cookie(
+    tmp_path: Path, db: Engine, base_url: str, scheme: str, secure: bool
+) -> None:
+    site = _site(tmp_path, db, base_url=base_url)
+    ctx = _context(site, PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
+    console = Console(ctx, log_in=False)
+    console.client = client_for(application(ctx), scheme=scheme)
+    response = console.log_in()
+    assert (response.status_code, response.headers["location"]) == (303, "/console/")
+    cookie = _cookie(response)
+    assert "httponly" in cookie and cookie["samesite"].lower() == "strict"
+    assert cookie["path"] == "/console" and cookie["max-age"] == str(12 * 3600)
+    assert ("secure" in cookie) is secure
+    ctx.close()
+
+
+def test_the_session_lasts_session_hours(tmp_path: Path, db: Engine) -> None:
+    site = _site(tmp_path, db, extra="[console]\nsession_hours = 2.0\n")
+    ctx = _context(site, PUBLISHER_CONSOLE_PASSWORD_HASH=PASSWORD_HASH)
+    console = Console(ctx, log_in=False)
+    response = console.log_in()
+    assert _cookie(response)["max-age"] == "7200"
+    ctx.wall.advance(timedelta(hours=2) - timedelta(seconds=1))
+    assert console.get().status_code == 200
+    ctx.wall.advance(timedelta(seconds=1))
+    expired = console.get()
+    assert expired.headers["location"] == "/console/login?done=session_ended"
+    assert "ログインの有効期限が切れました" in console.get(expired.headers["location"]).text
+    ctx.close()
+
+
+def test_a_tampered_or_forged_cookie_is_sent_to_the_login_page(console: Console) -> None:
+    genuine = console.client.cookies["publisher_console"]
+    ident, issued, mac = genuine.split(".")
+    later = str(int(issued) + 3600)
+    for forged in (
+        f"{ident}.{issued}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}",
+        f"{ident}.{later}.{mac}",
+        f"{int(ident) + 1}.{issued}.{mac}",
+        "not a session",
+    ):
+        response = _as(console, forged).get("/console/")
+        assert response.headers["location"] == "/console/login?done=session_ended", forged
+    assert _as(console, genuine).get("/console/").status_code == 200
+
+
+def test_logging_out_ends_the_session_and_every_copy_of_its_cookie(console: Console) -> None:
+    copy = console.client.cookies["publisher_console"]
+    page = console.get()
+    assert 'action="/console/logout"' in page.text and "ログアウト" in page.text
+    response = console.post("/console/logout")
+    assert (response.status_code, response.headers["location"]) == (
+        303,
+        "/console/login?done=logged_out",
+    )
+    cleared = _cookie(response)
+    assert cleared["value"] in ("", '""') and cleared["max-age"] == "0"
+    assert "ログアウトしました。" in console.get(response.headers["location"]).text
+    assert _as(console, copy).get("/console/").status_code == 303
+
+
+def test_a_new_password_logs_everyone_out(console: Console) -> None:
+    copy = console.client.cookies["publisher_console"]
+    assert _as(console, copy).get("/console/").status_code == 200
+    new = "a brand new passphrase"
+    console.ctx.environ["PUBLISHER_CONSOLE_PASSWORD_HASH"] = argon2.PasswordHasher().hash(new)
+    assert _as(console, copy).get("/console/").status_code == 303
+    assert console.log_in(PASSWORD, _as(console, "")).status_code == 401
+    assert console.log_in(new, _as(console, "")).status_code == 303
+
+
+def test_a_plain_password_still_works_with_a_warning(
+    tmp_path: Path, db: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctx = _context(_site(tmp_path, db), PUBLISHER_CONSOLE_PASSWORD=PASSWORD)
+    with caplog.at_level(logging.WARNING, logger="publisher.console"):
+        console = Console(ctx)
+    assert console.get().status_code == 200
+    assert "PUBLISHER_CONSOLE_PASSWORD_HASH" in caplog.text and PASSWORD not in caplog.text
+    ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("environ", "key"),
+    [
+        ({"PUBLISHER_CONSOLE_PASSWORD": "x"}, "PUBLISHER_CONSOLE_PASSWORD"),
+        ({"PUBLISHER_CONSOLE_PASSWORD": "eleven char"}, "PUBLISHER_CONSOLE_PASSWORD"),
+        ({"PUBLISHER_CONSOLE_PASSWORD_HASH": "hunter2hunter2"}, "PUBLISHER_CONSOLE_PASSWORD_HASH"),
+        (
+            {
+                "PUBLISHER_CONSOLE_PASSWORD_HASH": argon2.PasswordHasher(type=argon2.Type.I).hash(
+                    "a"
+                )
+            },
+            "PUBLISHER_CONSOLE_PASSWORD_HASH",
+        ),
+    ],
+)
+def test_a_short_password_or_a_bad_hash_stops_the_server_at_start(
+    tmp_path: Path, db: Engine, environ: dict[str, str], key: str
+) -> None:
+    ctx = _context(_site(tmp_path, db), **environ)
+    with pytest.raises(ConfigError) as caught:
+        application(ctx)
+    assert caught.value.key == key
+    ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "token", "origin"),
+    [
+        ("/console/login", "", None),
+        ("/console/login", None, "https://evil.example"),
+        ("/console/logout", "", None),
+        ("/console/logout", None, "https://evil.example"),
+        ("/console/logout", None, "null"),
+    ],
+)
+def test_a_cross_site_login_or_logout_is_403(
+    console: Console, path: str, token: str | None, origin: str | None
+) -> None:
+    form = {"form_token": console.token() if token is None else token, "password": PASSWORD}
+    response = console.client.post(path, data=form, headers={"origin": origin} if origin else {})
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+    assert "このフォームは使えません" in response.text
+    assert console.get().status_code == 200  # still logged in
+
+
+def test_every_console_response_carries_the_security_headers(console: Console) -> None:
+    stranger = _as(console, "")
+    responses = [
+        stranger.get("/console/"),
+        stranger.get("/console/login"),
+        console.log_in("a wrong guess 12345", stranger),
+        stranger.post("/console/login", data={"password": PASSWORD}),
+        console.log_in(PASSWORD, _as(console, "")),
+        console.get("/console/login"),
+        console.get(),
+        console.get("/console/preview.txt"),
+        console.post("/console/test", {"to": "not an address"}),
+        console.client.post("/console/send", data={"form_token": "forged"}),
+        console.post("/console/logout"),
+    ]
+    for _ in range(5):  # the right password above started the count afresh
+        responses.append(console.log_in("another wrong guess", stranger))
+    assert {r.status_code for r in responses} == {200, 303, 401, 403, 422, 429}
+    for response in responses:
+        for name, value in SECURITY.items():
+            assert value in response.headers.get(name, ""), (response.url, name)
 
 
 def test_the_dashboard_shows_the_next_edition_and_changes_nothing(console: Console) -> None:
@@ -166,9 +468,7 @@ def test_a_post_without_a_genuine_form_token_or_from_elsewhere_is_403(
     form = {"form_token": console.token() if token is None else token}
     headers = {"origin": origin} if origin else {}
     for path in ("/console/send", "/console/test"):
-        response = console.client.post(
-            path, data={**form, "to": "x@example.org"}, headers=headers, auth=console.auth
-        )
+        response = console.client.post(path, data={**form, "to": "x@example.org"}, headers=headers)
         assert response.status_code == 403
     assert list_editions(console.ctx.engine) == [] and outbox(console.ctx, "test") == []
 
@@ -176,12 +476,13 @@ def test_a_post_without_a_genuine_form_token_or_from_elsewhere_is_403(
 def test_an_old_form_token_is_refused(console: Console) -> None:
     token = console.token()
     console.ctx.wall.advance(timedelta(hours=13))
-    response = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    assert console.log_in().status_code == 303  # the session ended too: a new one
+    response = console.client.post("/console/send", data={"form_token": token})
     assert response.status_code == 403
 
 
 def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> None:
-    same_origin = {"origin": "http://testserver"}
+    same_origin = {"origin": "https://testserver"}
     response = console.post("/console/send", headers=same_origin)
     assert response.status_code == 303 and "done=send_started" in response.headers["location"]
     page = console.wait_for_send()
@@ -192,9 +493,9 @@ def test_send_now_delivers_to_every_active_subscriber_once(console: Console) -> 
     assert counts["sent"] == 3 and edition.state == "finished"
     recipients = sorted(read_eml(p)["To"] for p in outbox(console.ctx, "edition-1"))
     assert recipients == [f"reader{n}@example.org" for n in range(3)]
-    assert "form_token" not in console.get().text  # nothing new: no send button
+    assert 'action="/console/send"' not in console.get().text  # nothing new: no send button
     token = form_token(console.ctx)  # a page loaded before the send finished
-    again = console.client.post("/console/send", data={"form_token": token}, auth=console.auth)
+    again = console.client.post("/console/send", data={"form_token": token})
     assert again.status_code == 303
     assert "前号以降の新着記事がありません" in console.wait_for_send()
     assert edition_counts(console.ctx.engine, edition.id)["sent"] == 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -208,8 +209,12 @@ def test_the_console_answers_503_while_the_database_is_down(tmp_path: Path) -> N
     site = make_site(tmp_path, f"postgresql://postgres@127.0.0.1:{free_port()}/test")
     ctx = make_context(site)
     ctx.environ["PUBLISHER_CONSOLE_PASSWORD"] = "editor-password-1"
-    client = TestClient(application(ctx))
-    response = client.get("/console/", auth=("editor", "editor-password-1"))
+    client = TestClient(application(ctx), base_url="https://testserver")
+    login = client.get("/console/login")  # the login needs no database
+    token = re.search(r'name="form_token" value="([^"]+)"', login.text)
+    assert token, login.text
+    form = {"form_token": token[1], "password": "editor-password-1"}
+    response = client.post("/console/login", data=form)  # then the dashboard: 503
     assert response.status_code == 503
     assert "データベースに接続できません" in response.text
 

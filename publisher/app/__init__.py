@@ -13,6 +13,7 @@ module                what it holds
 ``subscriber_list``   the operator's list: add, remove, list, import/export CSV
 ``signup``            the public side: subscribe, confirm, unsubscribe, preferences
 ``console_send``      the editors' console: what is next, a test copy, a send in a thread
+``console_access``    the console's password hash, sessions (``console_throttle``: failed logins)
 ``deliveries``        ``publisher worker``: deliver unfinished editions pass by pass
 ``runner_jobs``       ``publisher run``'s jobs, its lock, its overview
 ``schedule``          pure: when the digest runs, missed runs, wake-ups
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from publisher.app.build import BuildReport, BuildRequest, build_feeds
+    from publisher.app.console_access import console_configured
     from publisher.app.console_send import SendJob, next_edition, send_test_copy
     from publisher.app.context import Context
     from publisher.app.database import upgrade_database
@@ -73,6 +75,7 @@ _HOME = {
     "BuildRequest": "build",
     "build_feeds": "build",
     "Context": "context",
+    "console_configured": "console_access",
     "SendJob": "console_send",
     "next_edition": "console_send",
     "send_test_copy": "console_send",
@@ -123,6 +126,7 @@ __all__ = [
     "add_subscriber",
     "build_feeds",
     "confirm",
+    "console_configured",
     "digest_status",
     "digest_trigger",
     "due_wakeup",

@@ -42,6 +42,7 @@ class _LazyGroup(click.Group):
 
 
 _LAZY = {
+    "console": "publisher.cli.console:console",
     "db": "publisher.cli.db:db",
     "digest": "publisher.cli.digest:digest",
     "init": "publisher.cli.init:init",

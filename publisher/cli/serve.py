@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from publisher.app import console_configured
 from publisher.cli.logs import setup_logging
 from publisher.cli.options import command_context, site_options, verbose
 
@@ -31,7 +32,9 @@ def serve(
     Links in mails point at [web] base_url; put a TLS proxy in front of this
     server at that address. It listens on 127.0.0.1 unless --host says otherwise.
     The editors' console (/console/: preview, test, send now, progress) is on
-    when PUBLISHER_CONSOLE_PASSWORD is set (HTTP Basic auth, any user name).
+    when its password is set: PUBLISHER_CONSOLE_PASSWORD_HASH or [console]
+    password_hash (make it with `publisher console hash-password`); editors
+    log in on its page.
 
     Example:
 
@@ -46,7 +49,7 @@ def serve(
     _ = ctx.engine, ctx.secret
     links = ctx.config.web.base_url
     click.echo(f"serving {ctx.config.site.title} on http://{host}:{port} (links: {links})")
-    if ctx.environ.get("PUBLISHER_CONSOLE_PASSWORD"):
+    if console_configured(ctx):
         click.echo(f"editors' console: http://{host}:{port}/console/")
     setup_logging(verbose())
     # log_config=None: uvicorn's loggers go through ours (one line an error unless -v).

@@ -15,6 +15,7 @@ __all__ = [
     "ENV_PREFIX",
     "JEKYLL_KEYS",
     "STATE_DIR",
+    "ConsoleSettings",
     "DatabaseSettings",
     "DigestSettings",
     "FeedSettings",
@@ -228,6 +229,16 @@ class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Subscribe requests one client address may make in an hour (0: no limit)."""
 
 
+class ConsoleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The editors' console: who may log in, and for how long."""
+
+    password_hash: str = ""
+    """An argon2id hash (``publisher console hash-password``); the environment's
+    ``PUBLISHER_CONSOLE_PASSWORD_HASH`` comes first."""
+    session_hours: Annotated[float, msgspec.Meta(gt=0, le=24 * 30)] = 12.0
+    """A login lasts this long; then the editor logs in again."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every setting, validated. Build it with :func:`load_settings`."""
 
@@ -241,6 +252,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     digest: DigestSettings = DigestSettings()
     web: WebSettings = WebSettings()
     run: RunSettings = RunSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @property
     def database_url(self) -> str:

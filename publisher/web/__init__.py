@@ -5,6 +5,7 @@ module             what it holds
 =================  ==========================================================
 ``signup_pages``   subscribe / confirm / unsubscribe (RFC 8058) / preferences
 ``console``        the editors' console: preview, test copy, send now, progress
+``console_auth``   its login page, session cookie and logout
 ``server``         both as one ASGI app (what ``publisher serve`` runs)
 ``headers``        the security headers every page carries
 ``limits``         per-client rate limiting of the public form

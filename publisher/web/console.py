@@ -7,19 +7,22 @@ one use case of :mod:`publisher.app` and renders a page from
 
 Routes::
 
+    GET  /console/login         the login page; POST to log in, POST /console/logout to leave
     GET  /console/              the dashboard: send in progress, next edition, past editions
     GET  /console/preview       the next edition's HTML as a subscriber gets it (in an iframe)
     GET  /console/preview.txt   its text part
     POST /console/test          send a copy of the next edition to one address
     POST /console/send          create the next edition (or resume one) and deliver it
 
-Access: off (404) unless ``PUBLISHER_CONSOLE_PASSWORD`` is set in the
-environment; then HTTP Basic auth with that password (any user name). Every
-POST carries a signed, dated form token and is refused (403) without a valid
-one or from another origin, so a page elsewhere cannot make an editor's
-browser send mail. No GET changes anything. Errors of the core become HTTP
-statuses here: :class:`SubscriberError` → 422, other
-:class:`PublisherError` → 400 with the reason on the page.
+Access (:mod:`publisher.web.console_auth`): off (404) unless a password is
+configured (``PUBLISHER_CONSOLE_PASSWORD_HASH``, ``[console] password_hash``,
+or a plain ``PUBLISHER_CONSOLE_PASSWORD``); then a login page, a session
+cookie and logout, with failed logins throttled. Every POST carries a signed,
+dated form token and is refused (403) without a valid one or from another
+origin, so a page elsewhere cannot make an editor's browser send mail. No GET
+changes anything. Errors of the core become HTTP statuses here:
+:class:`SubscriberError` → 422, other :class:`PublisherError` → 400 with the
+reason on the page.
 
 >>> console = Console(lambda: ctx)                    # doctest: +SKIP
 >>> app = Starlette(routes=[Mount("/console", console.app)])   # doctest: +SKIP
@@ -27,14 +30,9 @@ statuses here: :class:`SubscriberError` → 422, other
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import html
-from collections.abc import Awaitable, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -43,71 +41,43 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from publisher.app import Context, console_send, digest_status, preview_digest
-from publisher.errors import PublisherError, StoreError, SubscriberError, TokenError
+from publisher.errors import PublisherError, StoreError, SubscriberError
 from publisher.web import headers
-from publisher.web.templates import PageTemplates
+from publisher.web.console_auth import PAGES, Gate, base, message, words
 from publisher.words import say
 
-__all__ = ["PASSWORD_ENV", "Console"]
+__all__ = ["Console"]
 
-PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
-PAGES = PageTemplates(TEMPLATES)
 HEADERS = headers.CONSOLE
 PREVIEW_HEADERS = headers.PREVIEW
 _NOTICES = ("test_sent", "send_started", "send_running")
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 class Console:
     """The console's routes, its one background send, and its shutdown."""
 
-    def __init__(self, ctx_factory: Callable[[], Context]) -> None:
+    def __init__(self, ctx_factory: Callable[[], Context], gate: Gate | None = None) -> None:
         self.ctx = ctx_factory
         self.job = console_send.SendJob()
+        self.gate = gate or Gate(ctx_factory)
+        guard = self.gate.guard
         routes = [
-            Route("/", self._guard(self.dashboard), methods=["GET"]),
-            Route("/preview", self._guard(self.preview_html), methods=["GET"]),
-            Route("/preview.txt", self._guard(self.preview_text), methods=["GET"]),
-            Route("/test", self._guard(self.send_test, post=True), methods=["POST"]),
-            Route("/send", self._guard(self.send_now, post=True), methods=["POST"]),
+            *self.gate.routes(),
+            Route("/", guard(self.dashboard), methods=["GET"]),
+            Route("/preview", guard(self.preview_html), methods=["GET"]),
+            Route("/preview.txt", guard(self.preview_text), methods=["GET"]),
+            Route("/test", guard(self.send_test, post=True), methods=["POST"]),
+            Route("/send", guard(self.send_now, post=True), methods=["POST"]),
         ]
         self.app = Starlette(routes=routes, exception_handlers={StoreError: self._unavailable})
 
     async def _unavailable(self, request: Request, exc: Exception) -> Response:
         """The database is down: say so in the site's language (503), change nothing."""
-        words, lang = _words(self.ctx()), self.ctx().config.site.lang
-        title, body = (
-            html.escape(words["unavailable_title"]),
-            html.escape(words["unavailable_body"]),
-        )
-        page = (
-            f'<!doctype html><html lang="{html.escape(lang)}"><meta charset="utf-8">'
-            f"<title>{title}</title><h1>{title}</h1><p>{body}</p></html>"
-        )
-        return HTMLResponse(page, status_code=503, headers=HEADERS | {"Retry-After": "120"})
+        return message(self.ctx(), "unavailable", 503, {"Retry-After": "120"})
 
     def shutdown(self) -> None:
         """Stop a send in progress after its batch (the server is going down)."""
         self.job.stop(timeout=60)
-
-    def _guard(self, handler: Handler, post: bool = False) -> Handler:
-        """Access control around a route: password, then (for POST) origin and form token."""
-
-        async def guarded(request: Request) -> Response:
-            ctx = self.ctx()
-            password = ctx.environ.get(PASSWORD_ENV, "")
-            if not password:
-                return PlainTextResponse("Not Found", status_code=404, headers=HEADERS)
-            if not _authorised(request, password):
-                challenge = {"WWW-Authenticate": 'Basic realm="publisher console", charset="UTF-8"'}
-                return PlainTextResponse("401", status_code=401, headers=HEADERS | challenge)
-            if post and not await _genuine_post(request, ctx):
-                return PlainTextResponse("forbidden", status_code=403, headers=HEADERS)
-            return await handler(request)
-
-        return guarded
 
     async def dashboard(self, request: Request) -> Response:
         ctx = self.ctx()
@@ -157,7 +127,7 @@ class Console:
         html = PAGES.render(
             "dashboard.html.j2",
             lang=site.lang,
-            t=_words(ctx),
+            t=words(ctx),
             site={"title": site.title, "url": site.root_url + "/"},
             tz=site.tz,
             next=upcoming,
@@ -167,48 +137,14 @@ class Console:
             notice=notice,
             notice_to=request.query_params.get("to", ""),
             form_token=console_send.form_token(ctx),
-            base=_base(request),
+            base=base(request),
             to=values.pop("to", ""),
             error=values.pop("error", ""),
         )
         return HTMLResponse(html, status_code=status, headers=HEADERS)
 
 
-def _authorised(request: Request, password: str) -> bool:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return False
-    given = decoded.partition(":")[2]
-    return hmac.compare_digest(given.encode(), password.encode())
-
-
-async def _genuine_post(request: Request, ctx: Context) -> bool:
-    """The form token of a console page, and (when the browser says) our own origin."""
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
-        return False
-    token = str((await request.form()).get("form_token") or "")
-    try:
-        console_send.check_form_token(ctx, token)
-    except TokenError:
-        return False
-    return True
-
-
 def _back(request: Request, done: str, **more: str) -> Response:
     """303 to the dashboard: reloading it sends nothing again."""
-    url = f"{_base(request)}?{urlencode({'done': done, **more})}"
+    url = f"{base(request)}?{urlencode({'done': done, **more})}"
     return RedirectResponse(url, status_code=303, headers=HEADERS)
-
-
-def _base(request: Request) -> str:
-    """The console's own path, wherever it is mounted (``/console/``)."""
-    return str(request.scope.get("root_path", "")).rstrip("/") + "/"
-
-
-def _words(ctx: Context) -> dict[str, str]:
-    return PAGES.words(ctx.config.site.lang)
