@@ -19,18 +19,34 @@ from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Row, Select, and_, case, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import SubscriberError
-from publisher.models import Subscriber
+from publisher.models import Subscriber, audience_key
 from publisher.store.rows import from_row
 from publisher.store.schema import outbox, subscribers
 
 __all__ = [
     "add_bounce",
+    "add_pending",
     "clean_categories",
+    "count_signups",
     "fail_unsent",
     "normalise_email",
+    "purge_expired_pending",
     "split_categories",
     "subscriber_from_row",
 ]
@@ -100,3 +116,57 @@ def add_bounce(conn: Connection, subscriber_id: int, limit: int, now: datetime |
         subscribers.c.id == subscriber_id, subscribers.c.status == "bounced"
     )
     fail_unsent(conn, bounced, "bounced")
+
+
+def add_pending(
+    engine: Engine, email: str, name: str, categories: Iterable[str], now: datetime
+) -> Subscriber | None:
+    """Insert a new pending address; None when the address is already stored (nothing changed).
+
+    Insert only: a sign-up from the public form never rewrites a stored row.
+    """
+    address = normalise_email(email)
+    chosen = clean_categories(categories)
+    values: dict[str, Any] = {
+        "email": address,
+        "email_key": address.lower(),
+        "name": name.strip(),
+        "categories": chosen,
+        "audience": audience_key(chosen),
+        "status": "pending",
+        "created_at": now,
+        "updated_at": now,
+        "bounces": 0,
+    }
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                subscribers.insert().values(values).returning(subscribers.c.id)
+            ).scalar_one()
+            row = conn.execute(select(subscribers).where(subscribers.c.id == new_id)).one()
+    except IntegrityError:
+        return None  # stored already (by another request meanwhile, too)
+    return subscriber_from_row(row)
+
+
+def count_signups(engine: Engine, since: datetime) -> int:
+    """Addresses added as pending, or sent a confirm link, at ``since`` or later."""
+    recent = or_(
+        subscribers.c.confirm_sent_at >= since,
+        and_(subscribers.c.status == "pending", subscribers.c.created_at >= since),
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(recent)).scalar_one())
+
+
+def purge_expired_pending(engine: Engine, before: datetime) -> int:
+    """Delete pending addresses whose last confirm link was made before ``before``; how many.
+
+    Never touches anyone active, bounced or unsubscribed; safe to repeat.
+    """
+    last_link = func.coalesce(subscribers.c.confirm_sent_at, subscribers.c.created_at)
+    with engine.begin() as conn:
+        result = conn.execute(
+            delete(subscribers).where(subscribers.c.status == "pending", last_link < before)
+        )
+    return int(result.rowcount)

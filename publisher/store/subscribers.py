@@ -26,23 +26,29 @@ from publisher.store.bulk import ImportRow, parse_row, write_batch
 from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 from publisher.store.subscriber_writes import (
     add_bounce,
+    add_pending,
     clean_categories,
+    count_signups,
     fail_unsent,
     normalise_email,
+    purge_expired_pending,
     subscriber_from_row,
 )
 
 __all__ = [
     "ImportReport",
+    "add_pending",
     "add_subscriber",
     "claim_confirmation",
     "confirm_subscriber",
+    "count_signups",
     "count_subscribers",
     "find_subscriber",
     "get_subscriber",
     "import_subscribers",
     "iter_subscribers",
     "normalise_email",
+    "purge_expired_pending",
     "record_bounce",
     "release_confirmation",
     "remove_subscriber",
@@ -94,28 +100,50 @@ def find_subscriber(engine: Engine, email: str) -> Subscriber | None:
     return None if row is None else subscriber_from_row(row)
 
 
-def confirm_subscriber(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:
-    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged."""
+def confirm_subscriber(
+    engine: Engine,
+    subscriber_id: int,
+    now: datetime,
+    *,
+    issued: datetime | None = None,
+    choice: tuple[str, tuple[str, ...]] | None = None,
+) -> Subscriber:
+    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged.
+
+    ``choice`` (name, categories) is what a link asked for, ``issued`` when it
+    was made: the choice replaces the stored one (an empty name keeps the
+    stored name), and someone who unsubscribed before ``issued`` (within its
+    second) becomes active too: they asked for this link after leaving.
+    """
+    status = subscribers.c.status
+    reopen = status == "pending"
+    if issued is not None and choice is not None:
+        left = subscribers.c.unsubscribed_at
+        reopen = reopen | ((status == "unsubscribed") & (left.is_(None) | (left <= issued)))
+    values: dict[str, Any] = {"status": "active", "confirmed_at": now, "updated_at": now}
+    if choice is not None:
+        name, chosen = choice[0].strip(), clean_categories(choice[1])
+        values.update(categories=chosen, audience=audience_key(chosen))
+        values.update({"name": name} if name else {})
     with engine.begin() as conn:
         conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
-            .values(status="active", confirmed_at=now, updated_at=now)
+            update(subscribers).where(subscribers.c.id == subscriber_id, reopen).values(values)
         )
         return _require(conn, subscriber_id)
 
 
 def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
-    """Take the right to mail a pending subscriber a confirm link now: at most one per ``every``.
+    """Take the right to mail a confirm link now: at most one per ``every`` and address.
 
-    One conditional ``UPDATE``, so two requests racing for one address send
-    one mail. False: someone is not pending, or was mailed too lately.
+    For someone pending or unsubscribed (who may ask to come back). One
+    conditional ``UPDATE``, so two requests racing for one address send one
+    mail. False: someone is active or bounced, or was mailed too lately.
     """
     sent = subscribers.c.confirm_sent_at
     with engine.begin() as conn:
         claimed = conn.execute(
             update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status.in_(sorted(REOPENABLE)))
             .where(sent.is_(None) | (sent <= now - every))
             .values(confirm_sent_at=now)
         ).rowcount
