@@ -150,10 +150,10 @@ def add_pending(
 
 
 def count_signups(engine: Engine, since: datetime) -> int:
-    """Addresses added as pending, or sent a confirm link, at ``since`` or later."""
+    """Addresses added as pending, or sent a confirm link, after ``since``."""
     recent = or_(
-        subscribers.c.confirm_sent_at >= since,
-        and_(subscribers.c.status == "pending", subscribers.c.created_at >= since),
+        subscribers.c.confirm_sent_at > since,
+        and_(subscribers.c.status == "pending", subscribers.c.created_at > since),
     )
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).where(recent)).scalar_one())

@@ -52,9 +52,9 @@ class Edge:
             return
         web = self.settings()
         scope = dict(scope, client=_client(scope, web.trusted_proxies))
-        body = _Body(receive, web.max_body_bytes)
-        response = _Response(send, self._page, web.base_url, lambda: body.exceeded)
         declared = _declared_length(scope)
+        body = _Body(receive, web.max_body_bytes, declared != 0 or _chunked(scope))
+        response = _Response(send, self._page, web.base_url, body)
         if declared is None or declared > web.max_body_bytes:
             await response.error(400 if declared is None else 413)
             return
@@ -78,9 +78,11 @@ class Edge:
 class _Body:
     """The request's ``receive``, counting: past ``limit`` bytes it stops with BodyTooLarge."""
 
-    def __init__(self, receive: Receive, limit: int) -> None:
+    def __init__(self, receive: Receive, limit: int, expected: bool) -> None:
         self._receive, self.limit = receive, limit
         self.seen, self.exceeded = 0, False
+        self.unread = expected
+        """Whether some of the body was not read (yet)."""
 
     async def receive(self) -> Message:
         if self.exceeded:
@@ -91,20 +93,21 @@ class _Body:
             if self.seen > self.limit:
                 self.exceeded = True
                 raise BodyTooLarge
+            self.unread = bool(message.get("more_body"))
+        else:
+            self.unread = False  # the client went away
         return message
 
 
 class _Response:
     """The app's ``send``: headers added, redirects kept on this site, a 500 replaced."""
 
-    def __init__(
-        self, send: Send, page: Callable[[int], str], base_url: str, muted: Callable[[], bool]
-    ) -> None:
-        self._send, self._page, self.base_url, self.muted = send, page, base_url, muted
-        self.started = self.replaced = False
+    def __init__(self, send: Send, page: Callable[[int], str], base_url: str, body: _Body) -> None:
+        self._send, self._page, self.base_url, self.body = send, page, base_url, body
+        self.started = self.replaced = self.answered = False
 
     async def send(self, message: Message) -> None:
-        if self.muted():
+        if self.body.exceeded and not self.answered:
             return  # the body was too large: the app's answer to that is not sent, a 413 is
         if message["type"] == "http.response.start":
             if message["status"] == 500:
@@ -121,12 +124,12 @@ class _Response:
         """Answer ``status`` with the site's page for it (if nothing was sent yet)."""
         if self.started:
             return
-        self.started, self.muted = True, lambda: False
+        self.started = self.answered = True
         body = self._page(status).encode()
         extra = [(b"content-type", b"text/html; charset=utf-8")]
         extra += [(b"content-length", str(len(body)).encode())]
         if status in (400, 413):
-            extra.append((b"connection", b"close"))  # the rest of the body is not read
+            self.body.unread = True  # the rest of the body is not read
         start = {"type": "http.response.start", "status": status, "headers": self._headers(extra)}
         await self._send(start)
         await self._send({"type": "http.response.body", "body": body})
@@ -143,6 +146,8 @@ class _Response:
             key = name.lower().encode("latin-1")
             if key not in names:
                 out.append((key, value.encode("latin-1")))
+        if self.body.unread and b"connection" not in names:
+            out.append((b"connection", b"close"))  # so the server stops taking the rest
         return out
 
 
@@ -174,6 +179,10 @@ def _client(scope: MutableMapping[str, Any], trusted: tuple[str, ...]) -> tuple[
     if host is None:
         return None
     return (host, peer[1] if peer and host == peer[0] else 0)
+
+
+def _chunked(scope: MutableMapping[str, Any]) -> bool:
+    return any(name == b"transfer-encoding" for name, _ in scope["headers"])
 
 
 def _declared_length(scope: MutableMapping[str, Any]) -> int | None:
