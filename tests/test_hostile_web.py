@@ -256,6 +256,23 @@ def test_expired_pending_sign_ups_are_purged_and_nobody_else(ctx: Context) -> No
     assert [_stored(ctx, e).status for e in kept[:2]] == ["active", "unsubscribed"]
 
 
+def test_publisher_run_purges_expired_pending_sign_ups_every_hour(ctx: Context) -> None:
+    from publisher.scheduler import PURGE_HOURS, Runner
+
+    Visitor(ctx).subscribe("old@example.org")
+    add_subscriber(ctx.engine, "on@example.org", status="active", now=ctx.clock())
+    ctx.wall.advance(timedelta(days=8))
+    runner = Runner(ctx, ctx.site_dir.parent / "out")
+    runner.start()
+    try:
+        assert runner.scheduler.get_job("purge").trigger.interval == timedelta(hours=PURGE_HOURS)
+        runner.run("purge")  # what the job runs, in this thread
+    finally:
+        runner.shutdown()
+    assert find_subscriber(ctx.engine, "old@example.org") is None
+    assert _stored(ctx, "on@example.org").status == "active"
+
+
 # --- headers, redirects, errors ------------------------------------------------------
 
 
