@@ -8,19 +8,15 @@ most one confirmation mail per ``[web] resend_minutes``, so the form cannot
 be used to flood someone's inbox.
 
 Until its holder confirms, nothing stored for an address changes: a request
-for an address already pending or unsubscribed stores nothing; its name and
-categories travel in the confirm link it mails (``<id>.<issued>.<mac>.<choice>``,
-the choice signed with the rest), and confirming that link applies them.
-Someone unsubscribed stays so until they confirm a link made after they
-left. At most ``[web] pending_per_hour`` sign-ups a site an hour are taken
-(:class:`TooManySignups`), and pending addresses whose last link has expired
-are deleted (:func:`purge_expired`: on every sign-up and by ``publisher run``).
-
-Every other page is reached through a
-signed link (``unsubscribe``, ``preferences``): the token is the authority,
-and a forged or altered one raises :class:`~publisher.errors.TokenError`
-before anything is read or changed. (Requests per client are limited by the
-web edge, see :class:`publisher.web.limits.RateLimit`.)
+for one already pending or unsubscribed stores nothing; its name and
+categories travel in the link it mails (``<id>.<issued>.<mac>~<choice>``, the
+choice signed too), and confirming that link applies them (and brings back
+someone who left before asking for it). At most ``[web] pending_per_hour``
+sign-ups an hour (:class:`TooManySignups`); pending addresses whose last link
+expired are deleted (:func:`purge_expired`, on every sign-up and hourly by
+``publisher run``). Every other page is reached through a signed link: the
+token is the authority, and a forged one raises
+:class:`~publisher.errors.TokenError` before anything is read or changed.
 
 >>> sub = subscribe(ctx, "ann@example.org", categories=("投資分析",))   # doctest: +SKIP
 >>> sub.status                                                          # doctest: +SKIP
@@ -74,9 +70,8 @@ FORM_MAX_AGE = timedelta(days=1)
 """How long a subscribe form stays valid after it was served."""
 _FORM = "subscribe-form"
 _MAX_NAME = 200
-_MAX_CHOICE = 4096  # characters of a choice in a confirm link
-Choice = tuple[str, tuple[str, ...]]
-"""A request's name and categories, as a confirm link carries them."""
+_MAX_CHOICE = 8000  # characters of a choice in a confirm link (uvicorn takes 16 kB lines)
+Choice = tuple[str, tuple[str, ...]]  # a request's name and categories, as its link carries them
 
 
 class TooManySignups(PublisherError):
@@ -96,11 +91,9 @@ class ConfirmRequest:
     def opens(self) -> bool:
         """Whether confirming makes the address active: it is pending, or this link carries
         a choice asked for after its holder unsubscribed."""
-        sub, left = self.subscriber, self.subscriber.unsubscribed_at
-        if sub.status == "pending":
-            return True
+        status, left = self.subscriber.status, self.subscriber.unsubscribed_at
         reasked = self.choice is not None and (left is None or left <= self.issued)
-        return sub.status == "unsubscribed" and reasked
+        return status == "pending" or (status == "unsubscribed" and reasked)
 
 
 def subscribe(
@@ -158,26 +151,27 @@ def purge_expired(ctx: Context) -> int:
 
 
 def check_confirm(ctx: Context, token: str) -> Subscriber:
-    """The subscriber a confirm link is for; changes nothing (the page asks first).
-
-    Raises :class:`~publisher.errors.LinkExpired` for a link older than
-    ``[web] confirm_days``.
-    """
+    """The subscriber a confirm link is for; changes nothing (see :func:`confirm_request`)."""
     return confirm_request(ctx, token).subscriber
 
 
 def confirm_request(ctx: Context, token: str) -> ConfirmRequest:
-    """What a confirm link asks (checked like :func:`check_confirm`); changes nothing."""
+    """What a confirm link asks; changes nothing (the page asks first).
+
+    Raises :class:`~publisher.errors.LinkExpired` for a link older than ``[web] confirm_days``.
+    """
     dated, _, packed = token.partition("~")
-    choice = _unpack(packed) if packed else None
+    if len(packed) > _MAX_CHOICE:
+        raise TokenError("this link is not valid")
     purpose = f"confirm/{packed}" if packed else "confirm"
     max_age, now = ctx.config.web.confirm_days * 86_400, int(ctx.clock().timestamp())
-    subscriber_id = verify_dated(ctx.secret, purpose, dated, now, max_age)
-    sub = store.get_subscriber(ctx.engine, subscriber_id)
+    sub = store.get_subscriber(
+        ctx.engine, verify_dated(ctx.secret, purpose, dated, now, max_age)
+    )  # the choice is read only once its signature is checked
     if sub is None:  # a genuine link of someone removed since
         raise TokenError("this link is no longer valid")
     issued = datetime.fromtimestamp(int(dated.split(".")[1]), UTC)
-    return ConfirmRequest(sub, issued, choice)
+    return ConfirmRequest(sub, issued, _unpack(packed) if packed else None)
 
 
 def confirm(ctx: Context, token: str) -> Subscriber:
@@ -257,8 +251,6 @@ def _pack(choice: Choice) -> str:
 def _unpack(packed: str) -> Choice:
     """The choice a confirm link carries; :class:`TokenError` for anything but a packed one."""
     try:
-        if len(packed) > _MAX_CHOICE:
-            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
         name, categories = json.loads(raw.decode())
         if not isinstance(name, str) or not all(isinstance(c, str) for c in categories):
@@ -277,10 +269,9 @@ def _known_categories(ctx: Context, categories: Iterable[str]) -> tuple[str, ...
 
 
 def _confirm_token(ctx: Context, sub: Subscriber, choice: Choice | None, issued: int) -> str:
-    if choice is None:
-        return sign_dated(ctx.secret, "confirm", sub.id, issued)
-    packed = _pack(choice)
-    return f"{sign_dated(ctx.secret, f'confirm/{packed}', sub.id, issued)}~{packed}"
+    packed = _pack(choice) if choice else ""
+    token = sign_dated(ctx.secret, f"confirm/{packed}" if packed else "confirm", sub.id, issued)
+    return f"{token}~{packed}" if packed else token
 
 
 def _send_confirmation(

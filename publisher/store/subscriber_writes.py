@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -35,18 +35,21 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import SubscriberError
-from publisher.models import Subscriber, audience_key
+from publisher.models import REOPENABLE, Subscriber, audience_key
 from publisher.store.rows import from_row
 from publisher.store.schema import outbox, subscribers
 
 __all__ = [
     "add_bounce",
     "add_pending",
+    "claim_confirmation",
     "clean_categories",
+    "confirm_subscriber",
     "count_signups",
     "fail_unsent",
     "normalise_email",
     "purge_expired_pending",
+    "release_confirmation",
     "split_categories",
     "subscriber_from_row",
 ]
@@ -170,3 +173,71 @@ def purge_expired_pending(engine: Engine, before: datetime) -> int:
             delete(subscribers).where(subscribers.c.status == "pending", last_link < before)
         )
     return int(result.rowcount)
+
+
+def confirm_subscriber(
+    engine: Engine,
+    subscriber_id: int,
+    now: datetime,
+    *,
+    issued: datetime | None = None,
+    choice: tuple[str, tuple[str, ...]] | None = None,
+) -> Subscriber:
+    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged.
+
+    ``choice`` (name, categories) is what a link asked for, ``issued`` when it
+    was made: the choice replaces the stored one (an empty name keeps the
+    stored name), and someone who unsubscribed before ``issued`` (within its
+    second) becomes active too: they asked for this link after leaving.
+    """
+    status = subscribers.c.status
+    reopen = status == "pending"
+    if issued is not None and choice is not None:
+        left = subscribers.c.unsubscribed_at
+        reopen = reopen | ((status == "unsubscribed") & (left.is_(None) | (left <= issued)))
+    values: dict[str, Any] = {"status": "active", "confirmed_at": now, "updated_at": now}
+    if choice is not None:
+        name, chosen = choice[0].strip(), clean_categories(choice[1])
+        values.update(categories=chosen, audience=audience_key(chosen))
+        values.update({"name": name} if name else {})
+    with engine.begin() as conn:
+        conn.execute(
+            update(subscribers).where(subscribers.c.id == subscriber_id, reopen).values(values)
+        )
+        return _one(conn, subscriber_id)
+
+
+def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
+    """Take the right to mail a confirm link now: at most one per ``every`` and address.
+
+    For someone pending or unsubscribed (who may ask to come back). One
+    conditional ``UPDATE``, so two requests racing for one address send one
+    mail. False: someone is active or bounced, or was mailed too lately.
+    """
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status.in_(sorted(REOPENABLE)))
+            .where(sent.is_(None) | (sent <= now - every))
+            .values(confirm_sent_at=now)
+        ).rowcount
+    return bool(claimed)
+
+
+def release_confirmation(engine: Engine, subscriber_id: int, claimed_at: datetime) -> None:
+    """Undo :func:`claim_confirmation` of ``claimed_at`` when its mail could not be sent."""
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, sent == claimed_at)
+            .values(confirm_sent_at=None)
+        )
+
+
+def _one(conn: Connection, subscriber_id: int) -> Subscriber:
+    row = conn.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).one_or_none()
+    if row is None:
+        raise SubscriberError(f"#{subscriber_id}", "no such subscriber")
+    return subscriber_from_row(row)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -27,11 +27,14 @@ from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 from publisher.store.subscriber_writes import (
     add_bounce,
     add_pending,
+    claim_confirmation,
     clean_categories,
+    confirm_subscriber,
     count_signups,
     fail_unsent,
     normalise_email,
     purge_expired_pending,
+    release_confirmation,
     subscriber_from_row,
 )
 
@@ -98,67 +101,6 @@ def find_subscriber(engine: Engine, email: str) -> Subscriber | None:
     with engine.connect() as conn:
         row = conn.execute(query).one_or_none()
     return None if row is None else subscriber_from_row(row)
-
-
-def confirm_subscriber(
-    engine: Engine,
-    subscriber_id: int,
-    now: datetime,
-    *,
-    issued: datetime | None = None,
-    choice: tuple[str, tuple[str, ...]] | None = None,
-) -> Subscriber:
-    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged.
-
-    ``choice`` (name, categories) is what a link asked for, ``issued`` when it
-    was made: the choice replaces the stored one (an empty name keeps the
-    stored name), and someone who unsubscribed before ``issued`` (within its
-    second) becomes active too: they asked for this link after leaving.
-    """
-    status = subscribers.c.status
-    reopen = status == "pending"
-    if issued is not None and choice is not None:
-        left = subscribers.c.unsubscribed_at
-        reopen = reopen | ((status == "unsubscribed") & (left.is_(None) | (left <= issued)))
-    values: dict[str, Any] = {"status": "active", "confirmed_at": now, "updated_at": now}
-    if choice is not None:
-        name, chosen = choice[0].strip(), clean_categories(choice[1])
-        values.update(categories=chosen, audience=audience_key(chosen))
-        values.update({"name": name} if name else {})
-    with engine.begin() as conn:
-        conn.execute(
-            update(subscribers).where(subscribers.c.id == subscriber_id, reopen).values(values)
-        )
-        return _require(conn, subscriber_id)
-
-
-def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
-    """Take the right to mail a confirm link now: at most one per ``every`` and address.
-
-    For someone pending or unsubscribed (who may ask to come back). One
-    conditional ``UPDATE``, so two requests racing for one address send one
-    mail. False: someone is active or bounced, or was mailed too lately.
-    """
-    sent = subscribers.c.confirm_sent_at
-    with engine.begin() as conn:
-        claimed = conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status.in_(sorted(REOPENABLE)))
-            .where(sent.is_(None) | (sent <= now - every))
-            .values(confirm_sent_at=now)
-        ).rowcount
-    return bool(claimed)
-
-
-def release_confirmation(engine: Engine, subscriber_id: int, claimed_at: datetime) -> None:
-    """Undo :func:`claim_confirmation` of ``claimed_at`` when its mail could not be sent."""
-    sent = subscribers.c.confirm_sent_at
-    with engine.begin() as conn:
-        conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, sent == claimed_at)
-            .values(confirm_sent_at=None)
-        )
 
 
 def unsubscribe(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:
