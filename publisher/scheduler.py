@@ -17,6 +17,7 @@ digest     ``[digest] schedule`` (site tz),    ``runner_jobs.send_scheduled_dige
            missed while down is caught up
 retry      when the first delivery waiting     ``runner_jobs.retry_deliveries``
            for its backoff may go again
+purge      every hour                         ``runner_jobs.purge_expired_signups``
 heartbeat  every third of ``lock_seconds``     ``RunnerLock.renew`` (real clock)
 settings   every 5 s: ``_config.yml`` or        :func:`~publisher.app.reloading.reload_settings`,
            ``publisher.toml`` changed           then the jobs are replanned and the feeds rebuilt
@@ -61,6 +62,8 @@ log = logging.getLogger("publisher.run")
 _runner: Runner | None = None
 SETTINGS_POLL_SECONDS = 5.0
 """How often the settings files are stat-ed for a change."""
+PURGE_HOURS = 1.0
+"""How often expired pending sign-ups are deleted."""
 
 
 def run_job(name: str) -> None:
@@ -94,6 +97,9 @@ class Runner:
             return None
         if name == "feeds":
             return self.refresh()
+        if name == "purge":
+            self.purge()
+            return None
         return self.send(name)
 
     def refresh(self) -> runner_jobs.RunOutcome:
@@ -117,6 +123,16 @@ class Runner:
         if outcome.retry_at is not None:
             self._at("retry", "retry", outcome.retry_at, "default")
         return outcome
+
+    def purge(self) -> None:
+        """Delete the expired pending sign-ups; a database that does not answer is tried later."""
+        try:
+            removed = runner_jobs.purge_expired_signups(self.ctx)
+        except PublisherError as exc:
+            log.error("purge: %s; trying again in an hour", exc)
+            return
+        if removed:
+            log.info("purge: removed %d pending sign-ups whose confirm link expired", removed)
 
     def check_settings(self) -> SettingsChange | None:
         """Reload the settings if their files changed; replan and rebuild when applied."""
@@ -185,6 +201,7 @@ class Runner:
         run = self.ctx.config.run
         self._add("feeds", "interval", "memory", minutes=run.rebuild_minutes)
         self._add("heartbeat", "interval", "memory", seconds=run.lock_seconds / 3)
+        self._add("purge", "interval", "memory", hours=PURGE_HOURS)
 
     def _plan_digest(self) -> None:
         digest = self.ctx.config.digest

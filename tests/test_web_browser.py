@@ -82,11 +82,14 @@ def test_the_page_shown_while_the_database_is_down(
 
     from publisher.web import create_app
 
-    site = make_site(tmp_path, f"postgresql://postgres@127.0.0.1:{free_port()}/test", lang=lang)
-    ctx = make_context(site, now=None)
     shots = Path(os.environ.get("PUBLISHER_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
-    with serving(create_app(lambda: ctx)) as base:
+    holder: dict[str, Context] = {}
+    with serving(create_app(lambda: holder["ctx"])) as base:
+        # base_url is where it is served: the form is refused from any other origin.
+        database = f"postgresql://postgres@127.0.0.1:{free_port()}/test"
+        site = make_site(tmp_path, database, lang=lang, base_url=base)
+        ctx = holder["ctx"] = make_context(site, now=None)
         for width, height in ((1280, 800), (375, 740)):
             page = browser.new_page(viewport={"width": width, "height": height}, locale=lang)  # type: ignore[attr-defined]
             page.goto(f"{base}/subscribe")

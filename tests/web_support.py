@@ -17,7 +17,9 @@ from publisher.app.context import Context
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"
 NOW = datetime.fromisoformat("2025-11-20T09:00:00+09:00")
-_CONFIRM_LINK = re.compile(r"https?://\S+/confirm/[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+")
+_CONFIRM_LINK = re.compile(
+    r"https?://\S+/confirm/[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+(?:~[A-Za-z0-9_-]+)?"  # ~choice
+)
 
 
 def make_site(

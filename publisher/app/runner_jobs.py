@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from publisher.app import signup
 from publisher.app.build import BuildRequest, build_feeds
 from publisher.app.context import Context, read_site
 from publisher.app.schedule import digest_trigger, next_fire_times
@@ -37,6 +38,7 @@ __all__ = [
     "PlannedRun",
     "RunOutcome",
     "hold_runner_lock",
+    "purge_expired_signups",
     "refresh_feeds",
     "retry_deliveries",
     "runner_job_store",
@@ -172,6 +174,15 @@ def _mail(ctx: Context, job: str, send: Callable[[], SendReport]) -> RunOutcome:
         edition=report.edition.number if report.edition else 0,
         counts=report.counts,
     )
+
+
+def purge_expired_signups(ctx: Context) -> int:
+    """Delete the pending sign-ups whose confirm link has expired (hourly); how many.
+
+    The same as every sign-up does (:func:`publisher.app.signup.purge_expired`), for a
+    site where nobody signs up for a while.
+    """
+    return signup.purge_expired(ctx)
 
 
 def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:

@@ -55,4 +55,12 @@ def serve(
     # log_config=None: uvicorn's loggers go through ours (one line an error unless -v).
     from publisher.web import application
 
-    uvicorn.run(application(ctx), host=host, port=port, log_level="info", log_config=None)
+    # proxy_headers=False: only [web] trusted_proxies decide whom X-Forwarded-For is believed from.
+    uvicorn.run(
+        application(ctx),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=None,
+        proxy_headers=False,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -227,6 +228,29 @@ class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """At most one confirmation mail per address in this many minutes."""
     subscribe_per_hour: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 20
     """Subscribe requests one client address may make in an hour (0: no limit)."""
+    pending_per_hour: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 200
+    """Sign-ups (addresses added or sent a confirm link) the whole site takes in an hour
+    (0: no limit); past it the form answers 429 and mails no one."""
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1_048_576)] = 8192
+    """The largest request body the web edge reads; a larger one gets 413 unread."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (``"127.0.0.1"``, ``"10.0.0.0/8"``) of the reverse proxies whose
+    ``X-Forwarded-For`` names the client. Empty: the header is ignored."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins besides ``base_url``'s (``"https://blog.example.com"``) whose pages may post
+    the subscribe form, e.g. a form embedded in the blog."""
+
+    def __post_init__(self) -> None:
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                reason = f"trusted_proxies: {entry!r} is not an address or network"
+                raise ValueError(reason) from exc
+        for origin in self.allowed_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError(f"allowed_origins: {origin!r} is not an http(s) origin")
 
 
 class ConsoleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

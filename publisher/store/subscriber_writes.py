@@ -15,22 +15,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Row, Select, and_, case, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import SubscriberError
-from publisher.models import Subscriber
+from publisher.models import REOPENABLE, Subscriber, audience_key
 from publisher.store.rows import from_row
 from publisher.store.schema import outbox, subscribers
 
 __all__ = [
     "add_bounce",
+    "add_pending",
+    "claim_confirmation",
     "clean_categories",
+    "confirm_subscriber",
+    "count_signups",
     "fail_unsent",
     "normalise_email",
+    "purge_expired_pending",
+    "release_confirmation",
     "split_categories",
     "subscriber_from_row",
 ]
@@ -100,3 +119,125 @@ def add_bounce(conn: Connection, subscriber_id: int, limit: int, now: datetime |
         subscribers.c.id == subscriber_id, subscribers.c.status == "bounced"
     )
     fail_unsent(conn, bounced, "bounced")
+
+
+def add_pending(
+    engine: Engine, email: str, name: str, categories: Iterable[str], now: datetime
+) -> Subscriber | None:
+    """Insert a new pending address; None when the address is already stored (nothing changed).
+
+    Insert only: a sign-up from the public form never rewrites a stored row.
+    """
+    address = normalise_email(email)
+    chosen = clean_categories(categories)
+    values: dict[str, Any] = {
+        "email": address,
+        "email_key": address.lower(),
+        "name": name.strip(),
+        "categories": chosen,
+        "audience": audience_key(chosen),
+        "status": "pending",
+        "created_at": now,
+        "updated_at": now,
+        "bounces": 0,
+    }
+    try:
+        with engine.begin() as conn:
+            new_id = conn.execute(
+                subscribers.insert().values(values).returning(subscribers.c.id)
+            ).scalar_one()
+            row = conn.execute(select(subscribers).where(subscribers.c.id == new_id)).one()
+    except IntegrityError:
+        return None  # stored already (by another request meanwhile, too)
+    return subscriber_from_row(row)
+
+
+def count_signups(engine: Engine, since: datetime) -> int:
+    """Addresses added as pending, or sent a confirm link, after ``since``."""
+    recent = or_(
+        subscribers.c.confirm_sent_at > since,
+        and_(subscribers.c.status == "pending", subscribers.c.created_at > since),
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).where(recent)).scalar_one())
+
+
+def purge_expired_pending(engine: Engine, before: datetime) -> int:
+    """Delete pending addresses whose last confirm link was made before ``before``; how many.
+
+    Never touches anyone active, bounced or unsubscribed; safe to repeat.
+    """
+    last_link = func.coalesce(subscribers.c.confirm_sent_at, subscribers.c.created_at)
+    with engine.begin() as conn:
+        result = conn.execute(
+            delete(subscribers).where(subscribers.c.status == "pending", last_link < before)
+        )
+    return int(result.rowcount)
+
+
+def confirm_subscriber(
+    engine: Engine,
+    subscriber_id: int,
+    now: datetime,
+    *,
+    issued: datetime | None = None,
+    choice: tuple[str, tuple[str, ...]] | None = None,
+) -> Subscriber:
+    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged.
+
+    ``choice`` (name, categories) is what a link asked for, ``issued`` when it
+    was made: the choice replaces the stored one (an empty name keeps the
+    stored name), and someone who unsubscribed before ``issued`` (within its
+    second) becomes active too: they asked for this link after leaving.
+    """
+    status = subscribers.c.status
+    reopen = status == "pending"
+    if issued is not None and choice is not None:
+        left = subscribers.c.unsubscribed_at
+        reopen = reopen | ((status == "unsubscribed") & (left.is_(None) | (left <= issued)))
+    values: dict[str, Any] = {"status": "active", "confirmed_at": now, "updated_at": now}
+    if choice is not None:
+        name, chosen = choice[0].strip(), clean_categories(choice[1])
+        values.update(categories=chosen, audience=audience_key(chosen))
+        values.update({"name": name} if name else {})
+    with engine.begin() as conn:
+        conn.execute(
+            update(subscribers).where(subscribers.c.id == subscriber_id, reopen).values(values)
+        )
+        return _one(conn, subscriber_id)
+
+
+def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
+    """Take the right to mail a confirm link now: at most one per ``every`` and address.
+
+    For someone pending or unsubscribed (who may ask to come back). One
+    conditional ``UPDATE``, so two requests racing for one address send one
+    mail. False: someone is active or bounced, or was mailed too lately.
+    """
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, subscribers.c.status.in_(sorted(REOPENABLE)))
+            .where(sent.is_(None) | (sent <= now - every))
+            .values(confirm_sent_at=now)
+        ).rowcount
+    return bool(claimed)
+
+
+def release_confirmation(engine: Engine, subscriber_id: int, claimed_at: datetime) -> None:
+    """Undo :func:`claim_confirmation` of ``claimed_at`` when its mail could not be sent."""
+    sent = subscribers.c.confirm_sent_at
+    with engine.begin() as conn:
+        conn.execute(
+            update(subscribers)
+            .where(subscribers.c.id == subscriber_id, sent == claimed_at)
+            .values(confirm_sent_at=None)
+        )
+
+
+def _one(conn: Connection, subscriber_id: int) -> Subscriber:
+    row = conn.execute(select(subscribers).where(subscribers.c.id == subscriber_id)).one_or_none()
+    if row is None:
+        raise SubscriberError(f"#{subscriber_id}", "no such subscriber")
+    return subscriber_from_row(row)

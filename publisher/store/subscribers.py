@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, select, update
@@ -26,23 +26,32 @@ from publisher.store.bulk import ImportRow, parse_row, write_batch
 from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 from publisher.store.subscriber_writes import (
     add_bounce,
+    add_pending,
+    claim_confirmation,
     clean_categories,
+    confirm_subscriber,
+    count_signups,
     fail_unsent,
     normalise_email,
+    purge_expired_pending,
+    release_confirmation,
     subscriber_from_row,
 )
 
 __all__ = [
     "ImportReport",
+    "add_pending",
     "add_subscriber",
     "claim_confirmation",
     "confirm_subscriber",
+    "count_signups",
     "count_subscribers",
     "find_subscriber",
     "get_subscriber",
     "import_subscribers",
     "iter_subscribers",
     "normalise_email",
+    "purge_expired_pending",
     "record_bounce",
     "release_confirmation",
     "remove_subscriber",
@@ -92,45 +101,6 @@ def find_subscriber(engine: Engine, email: str) -> Subscriber | None:
     with engine.connect() as conn:
         row = conn.execute(query).one_or_none()
     return None if row is None else subscriber_from_row(row)
-
-
-def confirm_subscriber(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:
-    """Pending becomes active; anyone else (unsubscribed, too) is returned unchanged."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
-            .values(status="active", confirmed_at=now, updated_at=now)
-        )
-        return _require(conn, subscriber_id)
-
-
-def claim_confirmation(engine: Engine, subscriber_id: int, now: datetime, every: timedelta) -> bool:
-    """Take the right to mail a pending subscriber a confirm link now: at most one per ``every``.
-
-    One conditional ``UPDATE``, so two requests racing for one address send
-    one mail. False: someone is not pending, or was mailed too lately.
-    """
-    sent = subscribers.c.confirm_sent_at
-    with engine.begin() as conn:
-        claimed = conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status == "pending")
-            .where(sent.is_(None) | (sent <= now - every))
-            .values(confirm_sent_at=now)
-        ).rowcount
-    return bool(claimed)
-
-
-def release_confirmation(engine: Engine, subscriber_id: int, claimed_at: datetime) -> None:
-    """Undo :func:`claim_confirmation` of ``claimed_at`` when its mail could not be sent."""
-    sent = subscribers.c.confirm_sent_at
-    with engine.begin() as conn:
-        conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, sent == claimed_at)
-            .values(confirm_sent_at=None)
-        )
 
 
 def unsubscribe(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:

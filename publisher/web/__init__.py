@@ -4,11 +4,14 @@
 module             what it holds
 =================  ==========================================================
 ``signup_pages``   subscribe / confirm / unsubscribe (RFC 8058) / preferences
+``pages``          their rendering, words and error pages (every status in the site's language)
+``forms``          a public POST checked before its body is read: origin, type, fields
 ``console``        the editors' console: preview, test copy, send now, progress
 ``console_auth``   its login page, session cookie and logout
 ``server``         both as one ASGI app (what ``publisher serve`` runs)
+``edge``           around both: body limit, security headers, safe redirects, client address
 ``headers``        the security headers every page carries
-``limits``         per-client rate limiting of the public form
+``limits``         per-client rate limiting of the public form; trusted ``X-Forwarded-For``
 ``templates``      the Jinja environment and ``strings.toml`` loader both use
 =================  ==========================================================
 

@@ -2,6 +2,8 @@
 
 Pages load nothing from anywhere, are never cached (token URLs), never framed
 by another site (a hidden unsubscribe button under a decoy) and never sniffed.
+The web edge (:mod:`publisher.web.edge`) adds :data:`PAGES` to every response
+that lacks them: 404, 405, 413, redirects, the console's too.
 Each app adds only what is its own: the console frames its own preview and
 needs a same-origin referrer, because under ``no-referrer`` browsers send
 ``Origin: null`` with a form's POST, and the origin is one of its checks
@@ -13,7 +15,7 @@ against cross-site requests.
 
 from __future__ import annotations
 
-__all__ = ["CONSOLE", "PAGES", "PREVIEW", "security_headers"]
+__all__ = ["CONSOLE", "FORM", "PAGES", "PREVIEW", "security_headers"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
@@ -30,7 +32,10 @@ def security_headers(*, csp: str, referrer: str, framing: str = "DENY") -> dict[
 
 
 PAGES = security_headers(csp=f"{_CSP}; frame-ancestors 'none'", referrer="no-referrer")
-"""The subscriber pages."""
+"""The subscriber pages (and whatever the web edge answers without a page's own headers)."""
+FORM = security_headers(csp=f"{_CSP}; frame-ancestors 'none'", referrer="same-origin")
+"""The subscribe form: its URL holds no secret, and its POST must carry the page's ``Origin``
+(under ``no-referrer`` browsers send ``Origin: null``), which the form checks."""
 CONSOLE = security_headers(
     csp=f"{_CSP}; frame-src 'self'; frame-ancestors 'none'", referrer="same-origin"
 )

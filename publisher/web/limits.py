@@ -25,7 +25,11 @@ import threading
 from collections import deque
 from datetime import datetime, timedelta
 
-__all__ = ["RateLimit", "client_key"]
+__all__ = ["PROXY", "RateLimit", "client_key", "forwarded_client"]
+
+PROXY = "(proxy)"
+"""The client of a request whose connecting address the server replaced (see below)."""
+_MAX_HOST = 64
 
 
 def client_key(host: str | None) -> str:
@@ -41,6 +45,62 @@ def client_key(host: str | None) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address)
+
+
+def forwarded_client(
+    peer: str | None, forwarded: list[str], trusted: tuple[str, ...], port: int = 1
+) -> str | None:
+    """Who sent a request: ``peer``, or from a ``trusted`` proxy the ``X-Forwarded-For`` client.
+
+    From a trusted address the hops are read right to left (each proxy
+    appends the address it was reached from) and the first untrusted one is
+    the client. Anyone else's ``X-Forwarded-For`` is ignored. A ``peer``
+    that is one of the hops, or whose ``port`` is 0, was put there by the
+    server (uvicorn's ``proxy_headers``, on by default for 127.0.0.1): the
+    address that connected is lost, so the request counts as the proxy's
+    (:data:`PROXY`) unless proxies are trusted, when the hops are read as
+    from a trusted one.
+
+    >>> forwarded_client("127.0.0.1", ["203.0.113.9, 198.51.100.4"], ("127.0.0.1",))
+    '198.51.100.4'
+    >>> forwarded_client("127.0.0.1", ["203.0.113.9"], ())
+    '127.0.0.1'
+    >>> forwarded_client("203.0.113.9", ["203.0.113.9"], ())
+    '(proxy)'
+    """
+    hops = [hop.strip()[:_MAX_HOST] for value in forwarded for hop in value.split(",")]
+    hosts = [_host(hop) for hop in hops if hop]
+    if not hosts:
+        return peer
+    networks = [ipaddress.ip_network(entry, strict=False) for entry in trusted]
+    rewritten = peer in hosts or port == 0
+    if rewritten and not networks:
+        return PROXY
+    if not (rewritten or _within(peer, networks)):
+        return peer
+    for host in reversed(hosts):
+        if not _within(host, networks):
+            return host
+    return hosts[0]
+
+
+def _host(hop: str) -> str:
+    """The address of one ``X-Forwarded-For`` hop (``[v6]:port`` and ``v4:port`` lose the port)."""
+    if hop.startswith("["):
+        return hop[1:].partition("]")[0]
+    return hop.partition(":")[0] if hop.count(":") == 1 else hop
+
+
+def _within(
+    host: str | None, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
 
 
 class RateLimit:

@@ -21,13 +21,15 @@ from starlette.routing import Mount, Route
 
 from publisher.app import Context
 from publisher.web.console import Console
-from publisher.web.signup_pages import create_app
+from publisher.web.edge import Edge
+from publisher.web.signup_pages import pages_app, status_page
 
 __all__ = ["application"]
 
 
-def application(ctx: Context) -> Starlette:
-    """The subscriber pages and the editors' console, sharing one ``ctx``."""
+def application(ctx: Context) -> Edge:
+    """The subscriber pages and the editors' console, sharing one ``ctx``, inside the web edge
+    (:mod:`publisher.web.edge`: body limit, security headers, redirects, forwarded clients)."""
     console = Console(lambda: ctx)
 
     @contextlib.asynccontextmanager
@@ -41,6 +43,8 @@ def application(ctx: Context) -> Starlette:
     routes = [
         Route("/console", to_console, methods=["GET"]),
         Mount("/console", console.app),
-        Mount("/", create_app(lambda: ctx)),
+        Mount("/", pages_app(lambda: ctx)),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.router.redirect_slashes = False  # its redirect names the Host header's site
+    return Edge(app, lambda: ctx.config.web, lambda status: status_page(ctx, status))
