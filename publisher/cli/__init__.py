@@ -99,6 +99,9 @@ def _print_report(report: app.BuildReport) -> None:
             click.echo(f"  wrote {feeds / path}")
         if len(report.written) > SHOWN:
             click.echo(f"  … and {len(report.written) - SHOWN} more (--json lists them all)")
+    hint = app.check_hint(report.leftovers)
+    if hint:
+        click.echo(hint)
     for title, found in (("Problems:", report.problems), ("Warnings:", report.warnings)):
         if found:
             click.echo(title, err=True)
@@ -107,6 +110,7 @@ def _print_report(report: app.BuildReport) -> None:
 
 
 def _register() -> None:
+    from publisher.cli.check import check
     from publisher.cli.db import db
     from publisher.cli.digest import digest
     from publisher.cli.init import init
@@ -123,6 +127,7 @@ def _register() -> None:
     main.add_command(schedule)
     main.add_command(worker)
     main.add_command(init)
+    main.add_command(check)
 
 
 _register()
