@@ -150,9 +150,8 @@ def _cut_off(relpath: str, blocks: Sequence[Block]) -> Iterator[Finding]:
 def _repeat_findings(relpath: str, repeats: Sequence[Repeat]) -> Iterator[Finding]:
     for repeat in repeats:
         lines = _span(repeat.blocks[0].first, repeat.blocks[-1].last)
-        origin = _span(
-            min(b.first for b in repeat.originals), max(b.last for b in repeat.originals)
-        )
+        start, end = repeat.originals[0].first, repeat.originals[-1].last
+        origin = _span(start, end) if end >= start else f"line {start} and others"
         if repeat.exact:
             count = len(repeat.blocks)
             size = f" ({count} blocks)" if count > 1 else ""
