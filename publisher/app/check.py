@@ -31,7 +31,7 @@ from publisher.content.frontmatter import read_body, read_head
 from publisher.content.links import LinkIndex
 from publisher.content.parallel import map_work
 from publisher.errors import PostError
-from publisher.files import write_atomic
+from publisher.files import private_dir, write_atomic
 
 __all__ = ["FIXED", "CheckReport", "CheckRequest", "FileFix", "check_site"]
 
@@ -121,10 +121,10 @@ def check_site(request: CheckRequest) -> CheckReport:
 def _job(
     site: Path, settings: Settings, request: CheckRequest, listing: list[tuple[str, str]]
 ) -> _Job:
-    """The posts' URLs as the build reads them (its cache when there), for links."""
-    cache = Path(settings.paths.var) / "cache" / "posts.json"
+    """The posts' URLs as the build reads them, for links (through the build's parse cache)."""
+    cache = private_dir(Path(settings.paths.var)) / "cache" / "posts.json"
     now = request.now or datetime.now(UTC)
-    read = read_posts(site, settings, now, cache if cache.is_file() else None, listing)
+    read = read_posts(site, settings, now, cache, listing)
     posts = read.posts + read.scheduled
     names = [Path(p.source).name.rsplit(".", 1)[0] for p in posts]
     links = LinkIndex.build(

@@ -27,6 +27,7 @@ _RULE = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})"
 _LIST = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])(?:\s|$)")
 _STARTS = (("quote", re.compile(r" {0,3}>")), ("table", re.compile(r" {0,3}\|")))
 _BLOCK_STARTS = frozenset("`~#=-*_+0123456789")
+_ANY_START = _BLOCK_STARTS | frozenset(" \t>|<")
 _HTML = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|<!--")
 
 
@@ -67,12 +68,15 @@ def split_blocks(
     text = _Lines(body.split("\n"), found)
     blocks: list[Block] = []
     index = 0
-    while index < len(text.lines):
+    count = len(text.lines)
+    while index < count:
         line = text.lines[index]
         if not line.strip():
+            blank = index
+            while index < count and not text.lines[index].strip():
+                index += 1
             if blocks:
-                blocks[-1] = blocks[-1]._replace(blank_after=blocks[-1].blank_after + 1)
-            index += 1
+                blocks[-1] = blocks[-1]._replace(blank_after=index - blank)
             continue
         kind, end = _block_at(text, index)
         folded = " ".join(" ".join(text.lines[index:end]).split())
@@ -94,6 +98,8 @@ class _Lines(NamedTuple):
 def _block_at(text: _Lines, index: int) -> tuple[str, int]:
     """The kind of the block starting at line ``index`` and the index just after it."""
     line = text.lines[index]
+    if line[:1] not in _ANY_START and index not in text.markers:
+        return "paragraph", _run_end(text, index + 1, lambda i: not _interrupts(text, i))
     fence = _FENCE.match(line)
     if fence:
         return "code", _fence_end(text.lines, index, fence.group(1))

@@ -212,6 +212,8 @@ def _dead_links(
     relpath: str, lines: Sequence[str], blocks: Sequence[Block], links: LinkIndex, url: str
 ) -> Iterator[Finding]:
     for number, line in _text_lines(lines, blocks):
+        if "](" not in line and "href" not in line and "{%" not in line:
+            continue
         for match in LINK.finditer(line):
             target = match.group(1) or match.group(2)
             if links.dead(target, url):

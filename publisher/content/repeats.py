@@ -97,7 +97,8 @@ def _near_origins(blocks: Sequence[Block], exact: dict[int, int]) -> dict[int, t
             continue
         own = set(_CLAUSE.findall(block.text))
         sizes[index] = len(own)
-        shared = Counter(chain.from_iterable(index_of.get(c, ()) for c in own))
+        seen = [index_of[c] for c in own if c in index_of]
+        shared = Counter(chain.from_iterable(seen)) if seen else None
         for clause in own:
             index_of.setdefault(clause, []).append(index)
         if shared and index not in exact:
