@@ -8,6 +8,7 @@ use case:
 module                what it holds
 ====================  ===========================================================
 ``build``             ``build_feeds``: read the posts, write the feeds that changed
+``check``             ``check_site``: what a post generator left in the posts, and fixing it
 ``editions``          an edition's plan, its rendered draft, the per-subscriber composer
 ``sending``           preview, test copy, send (or resume) an edition, status
 ``subscriber_list``   the operator's list: add, remove, list, import/export CSV
@@ -36,7 +37,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from publisher.app.build import BuildReport, BuildRequest, build_feeds
+    from publisher.app.build import BuildReport, BuildRequest, build_feeds, check_hint
+    from publisher.app.check import CheckReport, CheckRequest, FileFix, check_site
     from publisher.app.console_access import console_configured
     from publisher.app.console_send import SendJob, next_edition, send_test_copy
     from publisher.app.context import Context
@@ -74,6 +76,11 @@ _HOME = {
     "BuildReport": "build",
     "BuildRequest": "build",
     "build_feeds": "build",
+    "check_hint": "build",
+    "CheckReport": "check",
+    "CheckRequest": "check",
+    "FileFix": "check",
+    "check_site": "check",
     "Context": "context",
     "console_configured": "console_access",
     "SendJob": "console_send",
@@ -115,8 +122,11 @@ _HOME = {
 __all__ = [
     "BuildReport",
     "BuildRequest",
+    "CheckReport",
+    "CheckRequest",
     "Context",
     "DeliveryWorker",
+    "FileFix",
     "InitReport",
     "InitRequest",
     "RunOutcome",
@@ -125,6 +135,8 @@ __all__ = [
     "SettingsChange",
     "add_subscriber",
     "build_feeds",
+    "check_hint",
+    "check_site",
     "confirm",
     "console_configured",
     "digest_status",

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from dataclasses import dataclass, replace
+import logging
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from publisher.config import Settings, load_settings, resolve_output
 from publisher.content import ReadResult, list_posts, read_posts
 from publisher.content.cache import HtmlCache
 from publisher.content.parallel import map_work
+from publisher.content.tally import tally_posts
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
 from publisher.files import private_dir, write_atomic, write_if_changed
@@ -33,7 +35,9 @@ from publisher.models import Post, Problem
 # Below this many feeds to write, starting worker processes costs more than it saves.
 PARALLEL_FEEDS = 16
 
-__all__ = ["BuildReport", "BuildRequest", "build_feeds"]
+__all__ = ["BuildReport", "BuildRequest", "build_feeds", "check_hint"]
+
+log = logging.getLogger("publisher.build")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,9 @@ class BuildReport:
     aborted: bool = False
     output_dir: str = ""
     warnings: tuple[Problem, ...] = ()
+    leftovers: dict[str, int] = field(default_factory=dict)
+    """Posts (published or scheduled) with generation markers or broken characters, by kind
+    (see :mod:`publisher.content.tally`): the build only counts them; ``publisher check`` tells."""
 
     @property
     def exit_code(self) -> int:
@@ -104,6 +111,7 @@ class BuildReport:
             "warnings": [
                 {"path": p.path, "line": p.line, "reason": p.reason} for p in self.warnings
             ],
+            "check": dict(self.leftovers),
         }
 
 
@@ -120,6 +128,29 @@ class _LastBuild(msgspec.Struct, frozen=True):
     outputs: tuple[str, ...]
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...] = ()
+    leftovers: dict[str, int] = {}
+
+
+def check_hint(leftovers: dict[str, int]) -> str:
+    """The build's one line about what ``publisher check`` would report ("" when nothing).
+
+    >>> check_hint({"marker": 3, "control-character": 1})
+    '3 posts have generation markers, 1 post has control characters: run `publisher check`'
+    """
+    parts = []
+    for kind, what in _HINTS:
+        count = leftovers.get(kind, 0)
+        if count:
+            verb = "post has" if count == 1 else "posts have"
+            parts.append(f"{count} {verb} {what}")
+    return ", ".join(parts) + ": run `publisher check`" if parts else ""
+
+
+_HINTS = (
+    ("marker", "generation markers"),
+    ("replacement-character", "U+FFFD (text lost in decoding)"),
+    ("control-character", "control characters"),
+)
 
 
 def build_feeds(request: BuildRequest) -> BuildReport:
@@ -138,6 +169,9 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     ):
         return replace(unchanged, warnings=site_warnings + unchanged.warnings)
     read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
+    leftovers = tally_posts(read.posts + read.scheduled, settings, var / "tally.json")
+    if read.parsed and leftovers:
+        log.info("feeds: %s", check_hint(leftovers))  # `publisher run` logs it
     plans, plan_problems = plan_feeds(read.posts, settings)
     plans, foreign = _leave_foreign_files(plans, manifest, output_dir)
     plan_problems += foreign
@@ -151,7 +185,7 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     html, body_problems = render_bodies(needed, settings, html_cache)
     problems = read.problems + tuple(plan_problems) + tuple(body_problems)
     report = _report(read, problems, output_dir, rendered=len(needed))
-    report = replace(report, warnings=site_warnings + report.warnings)
+    report = replace(report, warnings=site_warnings + report.warnings, leftovers=leftovers)
     refused = bool(request.strict and (problems or report.warnings))
     if refused or (not read.posts and read.problems):
         return replace(report, aborted=refused)
@@ -215,6 +249,7 @@ def _unchanged_site(
         next_due=last.next_due,
         output_dir=last.output_dir,
         warnings=last.warnings,
+        leftovers=last.leftovers,
     )
 
 
@@ -230,6 +265,7 @@ def _remember(path: Path, signature: str, report: BuildReport) -> None:
         outputs=tuple(sorted(report.written + report.unchanged)),
         problems=report.problems,
         warnings=report.warnings,
+        leftovers=report.leftovers,
     )
     with contextlib.suppress(OSError):
         write_atomic(path, msgspec.json.encode(last))

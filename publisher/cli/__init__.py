@@ -42,6 +42,7 @@ class _LazyGroup(click.Group):
 
 
 _LAZY = {
+    "check": "publisher.cli.check:check",
     "console": "publisher.cli.console:console",
     "db": "publisher.cli.db:db",
     "digest": "publisher.cli.digest:digest",
@@ -137,6 +138,9 @@ def _print_report(report: app.BuildReport) -> None:
             click.echo(f"  wrote {feeds / path}")
         if len(report.written) > SHOWN:
             click.echo(f"  … and {len(report.written) - SHOWN} more (--json lists them all)")
+    hint = app.check_hint(report.leftovers)
+    if hint:
+        click.echo(hint)
     for title, found in (("Problems:", report.problems), ("Warnings:", report.warnings)):
         if found:
             click.echo(title, err=True)

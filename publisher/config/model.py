@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -13,10 +14,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 __all__ = [
+    "DEFAULT_MARKER",
     "ENV_PREFIX",
     "JEKYLL_KEYS",
     "STATE_DIR",
+    "CleanKind",
     "ConsoleSettings",
+    "ContentSettings",
     "DatabaseSettings",
     "DigestSettings",
     "FeedSettings",
@@ -45,6 +49,11 @@ JEKYLL_KEYS = (
     "author",
 )
 FeedFormat = Literal["atom", "rss", "json"]
+CleanKind = Literal["markers", "repeats", "title_line"]
+DEFAULT_MARKER = r"/-{3,} ?[A-Za-z][A-Za-z0-9]*(?:[ _-][A-Za-z0-9]+)* ?-{3,}/"
+"""Three or more dashes, a word or a few (ASCII letters and digits), three or more dashes:
+``---END---``, ``--- CONTINUE ---``, ``-----PART_2-----``. Dashes alone are Markdown (a rule,
+a heading's underline) and never match; dashes around a word are no Markdown at all."""
 
 
 class JekyllFeedTags(msgspec.Struct, frozen=True, kw_only=True):
@@ -263,6 +272,31 @@ class ConsoleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """A login lasts this long; then the editor logs in again."""
 
 
+class ContentSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What ``publisher check`` looks for in the posts, and what feeds and digests leave out."""
+
+    markers: tuple[str, ...] = (DEFAULT_MARKER,)
+    """Lines a post generator leaves behind: ``/regex/`` (matched against the whole line,
+    spaces around it ignored) or a literal line (``---END---``)."""
+    clean: tuple[CleanKind, ...] = ()
+    """Left out of what feeds and digests publish (never of the files): ``markers``,
+    ``repeats`` (paragraphs repeated exactly), ``title_line`` (a first line repeating the title)."""
+    known_keys: tuple[str, ...] = ()
+    """Front-matter keys of the site's theme or plugins, so ``check`` does not report them."""
+
+    def __post_init__(self) -> None:
+        for spec in self.markers:
+            if len(spec) > 2 and spec.startswith("/") and spec.endswith("/"):
+                try:
+                    re.compile(spec[1:-1])
+                except re.error as exc:
+                    raise ValueError(
+                        f"markers: {spec!r} is not a regular expression: {exc}"
+                    ) from None
+            elif not spec.strip():
+                raise ValueError("markers: an empty line cannot be a marker")
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Every setting, validated. Build it with :func:`load_settings`."""
 
@@ -277,6 +311,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     web: WebSettings = WebSettings()
     run: RunSettings = RunSettings()
     console: ConsoleSettings = ConsoleSettings()
+    content: ContentSettings = ContentSettings()
 
     @property
     def database_url(self) -> str:
@@ -285,5 +320,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     def fingerprint(self) -> str:
         """A short hash of the settings that shape posts and feeds; build caches key on it."""
-        shaping = (self.site, self.feeds, self.categories, self.tags)
+        shaping: tuple[object, ...] = (self.site, self.feeds, self.categories, self.tags)
+        if self.content != ContentSettings():  # the default keeps the caches of earlier versions
+            shaping += (self.content,)
         return hashlib.sha256(msgspec.json.encode(shaping)).hexdigest()[:16]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from publisher.config import Settings
 from publisher.content.cache import HtmlCache
+from publisher.content.cleaning import clean_body
 from publisher.content.frontmatter import read_body
 from publisher.content.markup import render_markdown
 from publisher.content.parallel import map_work
@@ -61,7 +62,8 @@ def _render_all(posts: list[Post], settings: Settings) -> list[str | Problem]:
 def _render_one(post: Post, settings: Settings) -> str | Problem:
     """The body's HTML, or the Problem that kept it from being read or rendered (never raises)."""
     try:
-        return render_markdown(read_body(Path(post.source), post.body_offset), post.url)
+        body = read_body(Path(post.source), post.body_offset)
+        return render_markdown(clean_body(body, post.title, settings.content), post.url)
     except PostError as exc:
         return Problem(path=post.path, line=exc.line, reason=exc.reason)
     except OSError as exc:

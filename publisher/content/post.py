@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from publisher.config import Settings
+from publisher.content.cleaning import clean_body
 from publisher.content.dates import date_from_filename, parse_date
 from publisher.content.excerpt import derive_excerpt, has_first_paragraph
 from publisher.content.frontmatter import Head, key_line, read_head, read_more_body
@@ -143,7 +144,8 @@ def _excerpt(head: Head, title: str, settings: Settings) -> str:
     if given:
         return " ".join(given.split())
     separator = settings.site.excerpt_separator
-    return derive_excerpt(head.body, title, separator, settings.feeds.excerpt_length)
+    body = clean_body(head.body, title, settings.content)  # [content] clean
+    return derive_excerpt(body, title, separator, settings.feeds.excerpt_length)
 
 
 def _text(value: object) -> str:
