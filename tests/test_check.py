@@ -268,7 +268,7 @@ def test_build_says_it_in_one_line_and_a_warm_build_parses_nothing(
     add_fixture(LEFTOVERS, day="2025-09-21", slug="generated")
     write_post("2025-09-22-b.md", 'title: "B"\ncategories: [x]', "Fine.\n")
     code, out, _ = _run("build", "--site", str(site), "--now", NOW.isoformat())
-    hint = "1 post has generation markers, 1 post has U+FFFD (text lost in decoding): run `publisher check`"
+    hint = "1 post in the feeds has generation markers, 1 post in the feeds has U+FFFD (text lost in decoding): run `publisher check`"
     assert code == 0 and hint in out
     code, out, _ = _run("build", "--site", str(site), "--now", NOW.isoformat(), "--json")
     data = json.loads(out)

@@ -134,14 +134,16 @@ class _LastBuild(msgspec.Struct, frozen=True):
 def check_hint(leftovers: dict[str, int]) -> str:
     """The build's one line about what ``publisher check`` would report ("" when nothing).
 
-    >>> check_hint({"marker": 3, "control-character": 1})
-    '3 posts have generation markers, 1 post has control characters: run `publisher check`'
+    Counted over the posts the feeds show (what readers see); ``check`` reads them all.
+
+    >>> check_hint({"marker": 3})
+    '3 posts in the feeds have generation markers: run `publisher check`'
     """
     parts = []
     for kind, what in _HINTS:
         count = leftovers.get(kind, 0)
         if count:
-            verb = "post has" if count == 1 else "posts have"
+            verb = "post in the feeds has" if count == 1 else "posts in the feeds have"
             parts.append(f"{count} {verb} {what}")
     return ", ".join(parts) + ": run `publisher check`" if parts else ""
 
@@ -169,10 +171,13 @@ def build_feeds(request: BuildRequest) -> BuildReport:
     ):
         return replace(unchanged, warnings=site_warnings + unchanged.warnings)
     read = read_posts(request.site_dir, settings, now, var / "posts.json", listing)
-    leftovers = tally_posts(read.posts + read.scheduled, settings, var / "tally.json")
+    plans, plan_problems = plan_feeds(read.posts, settings)
+    # The posts readers see (those in some feed; a cold build reads their bodies anyway),
+    # not all of them: reading every file whole would double a cold build of 10,000.
+    shown = _posts_in(plans)
+    leftovers = tally_posts(shown, settings, var / "tally.json")
     if read.parsed and leftovers:
         log.info("feeds: %s", check_hint(leftovers))  # `publisher run` logs it
-    plans, plan_problems = plan_feeds(read.posts, settings)
     plans, foreign = _leave_foreign_files(plans, manifest, output_dir)
     plan_problems += foreign
     fingerprint = settings.fingerprint()
@@ -303,6 +308,15 @@ def _foreign(target: Path, manifest: Manifest) -> bool:
     except OSError:
         return True
     return not written_by_publisher(head)
+
+
+def _posts_in(plans: list[FeedPlan]) -> list[Post]:
+    """Every post some feed shows, once."""
+    unique: dict[str, Post] = {}
+    for plan in plans:
+        for post in plan.posts:
+            unique.setdefault(post.id, post)
+    return list(unique.values())
 
 
 def _posts_needing_bodies(plans: list[FeedPlan], settings: Settings) -> list[Post]:
