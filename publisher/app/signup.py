@@ -24,13 +24,12 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from datetime import timedelta
-from email.utils import parseaddr
 
 from publisher.app.context import Context, read_site
 from publisher.app.sending import make_transport
 from publisher.delivery import Transport
+from publisher.digest.address import envelope_sender, sender_of
 from publisher.digest.confirmation import build_confirmation, message_bytes
-from publisher.digest.message import sender_of
 from publisher.digest.render import render_confirmation
 from publisher.errors import LinkExpired, SubscriberError, TokenError
 from publisher.models import REOPENABLE, Subscriber
@@ -206,7 +205,7 @@ def _send_confirmation(ctx: Context, sub: Subscriber, transport: Transport | Non
     )
     mail = transport or make_transport(ctx, ctx.var / "outbox" / "confirm")
     try:
-        return mail.send(parseaddr(sender_of(ctx.config))[1], sub.email, message_bytes(message))
+        return mail.send(envelope_sender(settings), sub.email, message_bytes(message))
     finally:
         if transport is None:
             mail.close()
