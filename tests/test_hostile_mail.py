@@ -42,15 +42,17 @@ SECRET = "test-secret-0123456789abcdef"
 class MailSite:
     """The example site's posts under a title of the test's, sending to aiosmtpd."""
 
-    def __init__(self, root: Path, title: str, smtp: tuple[str, int], digest: str = "") -> None:
+    def __init__(
+        self, root: Path, title: str, smtp: tuple[str, int] | None, digest: str = ""
+    ) -> None:
         self.site, self.var = root / "site", root / "var"
         shutil.copytree(EXAMPLE / "_posts", self.site / "_posts")
         config = (EXAMPLE / "_config.yml").read_text(encoding="utf-8")
         config = config.replace('title: "Tsumiki Notes"', f"title: {json.dumps(title)}")
         (self.site / "_config.yml").write_text(config, encoding="utf-8")
+        relay = f'[smtp]\nhost = "{smtp[0]}"\nport = {smtp[1]}\nsecurity = "none"\n' if smtp else ""
         (self.site / "publisher.toml").write_text(
-            f'[paths]\nvar = "{self.var.as_posix()}"\n'
-            f'[smtp]\nhost = "{smtp[0]}"\nport = {smtp[1]}\nsecurity = "none"\n'
+            f'[paths]\nvar = "{self.var.as_posix()}"\n{relay}'
             f"[digest]\nfirst_edition_days = 60\n{digest}"
             '[web]\nbase_url = "https://news.example.com"\n',
             encoding="utf-8",
@@ -280,3 +282,47 @@ def test_personalize_writes_any_name_and_address_as_exactly_themselves(
         assert mailbox.display_name == wanted  # one word: Python's parser agrees with RFC 2047
     else:  # Python 3.11 keeps the folding space between encoded words (RFC 2047 §6.2: not text)
         assert mailbox.display_name.replace(" ", "") == wanted.replace(" ", "")
+
+
+# --- sizes --------------------------------------------------------------------------
+
+
+def test_a_post_with_a_huge_title_and_excerpt_is_mailed_within_gmails_limit(
+    tmp_path: Path,
+) -> None:
+    mail = MailSite(tmp_path, "Tsumiki Notes", None)
+    (mail.site / "_posts" / "2025-09-30-broken-front-matter.md").unlink()
+    title, excerpt = "漢" * 100_000, "字" * 100_000
+    (mail.site / "_posts" / "2025-11-18-huge.md").write_text(
+        f"---\ntitle: {title}\nexcerpt: {excerpt}\n---\nBody.\n", encoding="utf-8"
+    )
+    built = mail.run("build")
+    assert built.exit_code == 0, built.output
+    assert (
+        "_posts/2025-11-18-huge.md:2: title cut to 300 characters (it has 100,000)" in built.output
+    )
+    feed = (mail.site / "feeds" / "atom.xml").read_text(encoding="utf-8")
+    assert "漢" * 299 + "…</title>" in feed and "漢" * 300 not in feed
+    mail.run("subscribers", "add", "ann@example.org")
+    assert mail.run("digest", "send").exit_code == 0
+    (eml,) = (mail.var / "outbox" / "edition-1").glob("*.eml")
+    message = parse(eml.read_bytes())
+    html = message.get_body(("html",))
+    assert html is not None
+    markup = html.get_content()
+    assert len(markup.encode("utf-8")) <= 100_000
+    assert "漢" * 299 + "…" in markup  # the newest post, its title cut
+    unsubscribe = message["List-Unsubscribe"].split("<")[1].split(">")[0]
+    assert f'href="{unsubscribe}"' in markup  # the footer is inside what Gmail shows
+
+
+@pytest.mark.parametrize("folder", ["../outside", "{root}/outside"])
+def test_feeds_are_never_written_outside_the_output_folder(tmp_path: Path, folder: str) -> None:
+    mail = MailSite(tmp_path, "Tsumiki Notes", None)
+    value = folder.format(root=tmp_path.as_posix())
+    toml = mail.site / "publisher.toml"
+    toml.write_text(f"[feeds]\ndir = {json.dumps(value)}\n" + toml.read_text(), encoding="utf-8")
+    result = mail.run("build")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: feeds.dir: expected a folder inside the output folder")
+    assert not (tmp_path / "outside").exists()

@@ -261,7 +261,7 @@ def _check(settings: Settings) -> None:
             if not slug or "/" in slug or "\\" in slug or slug.startswith("."):
                 raise ConfigError(f"{table}.{name}", f"{slug!r} is not a safe file name for a feed")
     folder = settings.feeds.dir
-    if not _inside(folder) or folder.startswith(("/", "\\")) or _DRIVE.match(folder):
+    if not _inside(folder) or folder.startswith("/") or "\\" in folder or _DRIVE.match(folder):
         raise ConfigError(
             "feeds.dir", f"expected a folder inside the output folder such as feeds, got {folder!r}"
         )
