@@ -13,6 +13,7 @@ import email.policy
 import json
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -326,3 +327,41 @@ def test_feeds_are_never_written_outside_the_output_folder(tmp_path: Path, folde
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: feeds.dir: expected a folder inside the output folder")
     assert not (tmp_path / "outside").exists()
+
+
+# --- names shown to operators -------------------------------------------------------
+
+HOSTILE_NAME = "\x1b]0;owned\x07Ann\u202eeiL\u202c\x1b[2J\tvan\nDam\x00"
+
+
+def stored_names(mail: MailSite) -> dict[str, str]:
+    with sqlite3.connect(mail.var / "publisher.db") as conn:
+        return dict(conn.execute("SELECT email, name FROM subscribers"))
+
+
+def test_names_are_stored_without_control_characters_from_the_cli_and_the_form(
+    tmp_path: Path,
+) -> None:
+    mail = MailSite(tmp_path, "Tsumiki Notes", None)
+    added = mail.run("subscribers", "add", "ann@example.org", "--name", HOSTILE_NAME)
+    assert added.exit_code == 0, added.output
+    subscribe(make_context(mail.site), "bob@example.org", name=HOSTILE_NAME)
+    assert stored_names(mail) == {
+        "ann@example.org": "]0;ownedAnneiL[2J van Dam",
+        "bob@example.org": "]0;ownedAnneiL[2J van Dam",
+    }
+
+
+def test_subscribers_list_escapes_what_a_terminal_would_obey(tmp_path: Path) -> None:
+    mail = MailSite(tmp_path, "Tsumiki Notes", None)
+    assert mail.run("subscribers", "add", "ann@example.org").exit_code == 0
+    with sqlite3.connect(mail.var / "publisher.db") as conn:  # stored by an older version
+        conn.execute(
+            "UPDATE subscribers SET name = ?, categories = ?", (HOSTILE_NAME, '["a\\u001bb"]')
+        )
+    listed = mail.run("subscribers", "list")
+    assert listed.exit_code == 0, listed.output
+    assert listed.output == (
+        "ann@example.org\tactive\t"
+        "\\u001b]0;owned\\u0007Ann\\u202eeiL\\u202c\\u001b[2J\\u0009van\\u000aDam\\u0000\ta\\u001bb\n"
+    )
