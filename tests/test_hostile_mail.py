@@ -135,10 +135,11 @@ def test_a_title_that_cannot_be_a_header_stops_every_command_naming_the_key(
     with pytest.raises(ConfigError) as raised:
         load_settings(mail.site)
     assert raised.value.key == "site.title" and raised.value.reason.startswith(reason)
-    result = mail.run("digest", "send")
-    assert result.exit_code != 0 and result.exc_info is not None
-    assert result.exc_info[0] is SystemExit
-    assert result.output.startswith(f"Error: site.title: {reason}")
+    for command in (("digest", "send"), ("serve", "--port", "1")):  # serve: the subscribe form
+        result = mail.run(*command)
+        assert result.exit_code == 2 and result.exc_info is not None
+        assert result.exc_info[0] is SystemExit
+        assert result.output.startswith(f"Error: site.title: {reason}")
     assert smtp.messages == []
 
 
