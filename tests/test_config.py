@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,30 @@ def test_jekyll_feed_until_is_an_iso_date_or_time(site: Path) -> None:
     toml.write_text('[feeds]\njekyll_feed_until = "soon"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^feeds.jekyll_feed_until: expected an ISO 8601"):
         load_settings(site, environ={})
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "../x",
+        "/tmp/feeds",
+        "\\\\server\\share",
+        "a\\..\\..\\b",
+        "a/../../b",
+        "",
+        "/",
+        "C:/f",
+        "a\0b",
+    ],
+)
+def test_feeds_dir_must_be_a_folder_inside_the_output(site: Path, folder: str) -> None:
+    (site / "publisher.toml").write_text(f"[feeds]\ndir = {json.dumps(folder)}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(site, environ={})
+    assert raised.value.key == "feeds.dir"
+    assert raised.value.reason.startswith("expected a folder inside the output folder")
+
+
+@pytest.mark.parametrize("folder", ["feeds", "assets/feeds", "."])
+def test_feeds_dir_inside_the_output_is_fine(site: Path, folder: str) -> None:  # a guard
+    assert load_settings(site, environ={"PUBLISHER_FEEDS__DIR": folder}).feeds.dir == folder

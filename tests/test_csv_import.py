@@ -85,13 +85,82 @@ def test_rows_not_in_utf8_are_reported_and_the_others_imported(
     cli: Cli, encoding: str, name: str, hint: str
 ) -> None:
     text = f"email,name\nann@example.com,{name}\nbob@example.com,Bob\ncy@example.com,{name}\n"
-    result = cli.load(text.encode(encoding) + b"dee@example.com,Dee\n")
+    utf8_row = "dee@example.com,Dee 😀\n".encode()  # so the file is neither encoding whole
+    result = cli.load(text.encode(encoding) + utf8_row)
     assert result.exit_code == 1
-    assert result.stdout == "added 2, updated 0, skipped 2\n"
+    assert result.stdout == (
+        f"read {cli.csv} as utf-8: neither UTF-8 nor Shift-JIS: rows not in UTF-8 are skipped\n"
+        "added 2, updated 0, skipped 2\n"
+    )
     lines = problems(result)
     assert [line.split(":")[0] for line in lines] == ["line 2", "line 4"]
     assert all(hint in line and '"CSV UTF-8 (Comma delimited)"' in line for line in lines)
     assert sorted(cli.stored()) == ["bob@example.com", "dee@example.com"]
+
+
+def test_a_shift_jis_file_from_japanese_excel_is_read_as_cp932(cli: Cli) -> None:
+    text = "email,name,categories\r\nann@example.com,山田 花子,\r\nbob@example.com,ｱｲｳ ①,\r\n"
+    result = cli.load(text.encode("cp932"))
+    assert (result.exit_code, result.stdout) == (
+        0,
+        f"read {cli.csv} as cp932: not UTF-8, but Shift-JIS (cp932), as Japanese Excel saves CSV\n"
+        "added 2, updated 0, skipped 0\n",
+    )
+    assert [s.name for s in cli.stored().values()] == ["山田 花子", "ｱｲｳ ①"]
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            "\ufeffemail\nann@example.com\n".encode(),
+            "utf-8: it starts with a UTF-8 byte order mark",
+        ),
+        (b"email\nann@example.com\n", "utf-8: valid UTF-8"),
+        ("email,name\nann@example.com,Zoë\n".encode(), "utf-8: valid UTF-8"),
+    ],
+)
+def test_the_encoding_used_is_said(cli: Cli, data: bytes, said: str) -> None:
+    result = cli.load(data)
+    assert result.stdout.splitlines()[0] == f"read {cli.csv} as {said}"
+
+
+def test_encoding_given_is_used_and_rows_not_in_it_are_reported(cli: Cli) -> None:
+    cli.csv.parent.mkdir(parents=True, exist_ok=True)
+    cli.csv.write_bytes(
+        "email,name\nann@example.com,José\n".encode("latin-1") + b"bob@x.org,\x81\n"
+    )
+    result = cli.run("subscribers", "import", str(cli.csv), "--encoding", "cp1252")
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[0] == f"read {cli.csv} as cp1252: as --encoding asked"
+    assert problems(result) == ["line 3: not cp1252: give the file's encoding with --encoding"]
+    assert cli.stored()["ann@example.com"].name == "José"
+    unknown = cli.run("subscribers", "import", str(cli.csv), "--encoding", "klingon")
+    assert unknown.exit_code == 2
+    assert unknown.output == f"Error: {cli.csv}: unknown encoding 'klingon' (try utf-8 or cp932)\n"
+
+
+def test_a_file_from_a_pipe_is_detected_too(site: Path, tmp_path: Path) -> None:
+    ctx = Context(site_dir=site, environ={"PUBLISHER_PATHS__VAR": str(tmp_path / "state")})
+    data = "email,name\nann@example.com,山田\n".encode("cp932")
+    report = import_csv(ctx, io.BufferedReader(Unseekable(data)), source="-")
+    assert (report.decoding.name, report.added) == ("cp932", 1)
+    assert [s.name for s in list_subscribers(ctx)] == ["山田"]
+
+
+class Unseekable(io.RawIOBase):
+    """A pipe: read once, no seeking back."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk, self.data = self.data[: len(buffer)], self.data[len(buffer) :]
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
 
 
 def test_a_utf16_file_is_refused_in_one_line(cli: Cli) -> None:
@@ -106,11 +175,19 @@ def test_a_utf16_file_is_refused_in_one_line(cli: Cli) -> None:
 
 def test_a_semicolon_separated_file_with_a_bom_from_european_excel(cli: Cli) -> None:
     result = cli.load("\ufeffEmail;Name\r\nann@example.com;Ann, Jr.\r\n".encode())
-    assert (result.exit_code, result.stdout) == (0, "added 1, updated 0, skipped 0\n")
+    assert (result.exit_code, result.stdout.splitlines()[-1]) == (
+        0,
+        "added 1, updated 0, skipped 0",
+    )
     assert cli.stored()["ann@example.com"].name == "Ann, Jr."
 
 
 # --- the CSV structure --------------------------------------------------------------
+
+SEPARATED = (
+    "with ',', ';' or a tab between them; the first line must name the columns,"
+    " e.g. email,name,categories,status"
+)
 
 
 @pytest.mark.parametrize(
@@ -118,7 +195,10 @@ def test_a_semicolon_separated_file_with_a_bom_from_european_excel(cli: Cli) -> 
     [
         (b"", "is empty: the first line must name the columns, e.g. email,name,categories,status"),
         (b"\n\n", "is empty: the first line must name the columns, e.g. email,name,categories,status"),
-        (b"mail,name\nann@example.com,Ann\n", "1: no 'email' column in the header (mail,name)"),
+        (b"mail,name\nann@example.com,Ann\n", f"1: no 'email' column in the header: found 2 columns ('mail', 'name') {SEPARATED}"),
+        (b"email|name\nann@example.com|Ann\n", f"1: no 'email' column in the header: found 1 column ('email|name') {SEPARATED}"),
+        (b"E-mail\tName\tPhone\n", f"1: no 'email' column in the header: found 3 columns ('e-mail', 'name', 'phone') {SEPARATED}"),
+        (b",".join(b"c%d" % i for i in range(12)) + b"\n", "1: no 'email' column in the header: found 12 columns ('c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7' and 4 more) " + SEPARATED),
         (b"email,name,Email\na@example.com,A,b@example.com\n", "1: two 'email' columns (columns 1 and 3): keep one"),
         (b"email,name,name\na@example.com,A,B\n", "1: two 'name' columns (columns 2 and 3): keep one"),
     ],
@@ -181,7 +261,10 @@ def test_a_record_over_several_lines_is_reported_at_its_first_line(cli: Cli) -> 
 
 def test_extra_cells_are_ignored_and_missing_ones_blank(cli: Cli) -> None:
     result = cli.load(b"email,name\rann@example.com,Ann,extra,more\rbob@example.com\r\r,,\r")
-    assert (result.exit_code, result.stdout) == (0, "added 2, updated 0, skipped 0\n")
+    assert (result.exit_code, result.stdout.splitlines()[-1]) == (
+        0,
+        "added 2, updated 0, skipped 0",
+    )
     assert [s.name for s in cli.stored().values()] == ["Ann", ""]
 
 
@@ -484,3 +567,49 @@ def test_export_then_import_gives_the_same_names_and_defuses_formulas(
     other = emptied(Context(site_dir=site, environ={"PUBLISHER_PATHS__VAR": str(tmp_path / "b")}))
     import_csv(other, io.BytesIO(out.getvalue().encode()))
     assert [s.name for s in list_subscribers(other)] == expected
+
+
+# --- warnings: nothing refused ---------------------------------------------------------
+
+UNKNOWN = "is not one the site has: {} chose it, and no post of it will reach them"
+
+
+def test_categories_the_site_does_not_have_are_imported_with_a_warning(
+    cli: Cli, site: Path
+) -> None:
+    (site / "_posts" / "2025-09-21-a.md").write_text(
+        "---\ntitle: A\ncategories: [投資分析, Tech]\n---\nBody.\n", encoding="utf-8"
+    )
+    rows = "ann@example.com,Ann,投資分折,\nbob@example.com,Bob,投資分析;Tech,\ncy@example.com,Cy,投資分折;Nope,\n"
+    result = cli.load(HEADER + rows.encode())
+    assert result.exit_code == 0, result.output
+    assert problems(result) == [
+        f"warning: category '投資分折' {UNKNOWN.format('2 subscribers')} (did you mean '投資分析'?)",
+        f"warning: category 'Nope' {UNKNOWN.format('1 subscriber')}",
+    ]
+    assert cli.stored()["cy@example.com"].categories == ("投資分折", "Nope")
+    added = cli.run("subscribers", "add", "dee@example.com", "--categories", "Tech,投資分折")
+    assert (added.exit_code, added.stdout) == (0, "dee@example.com: active\n")
+    assert added.stderr == (
+        f"warning: category '投資分折' {UNKNOWN.format('1 subscriber')} (did you mean '投資分析'?)\n"
+    )
+    assert cli.stored()["dee@example.com"].categories == ("Tech", "投資分折")
+
+
+def test_categories_named_in_the_settings_are_known_too(cli: Cli, site: Path) -> None:  # a guard
+    (site / "publisher.toml").write_text(
+        '[categories]\n"投資分析" = "investment"\n', encoding="utf-8"
+    )
+    result = cli.load(HEADER + "ann@example.com,Ann,投資分析,\n".encode())
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
+def test_columns_that_are_not_read_are_named_in_a_warning(cli: Cli) -> None:
+    result = cli.load(b"email,nmae,Phone\nann@example.com,Ann,555\n")
+    assert result.exit_code == 0
+    known = "the columns read are email, name, categories, status"
+    assert problems(result) == [
+        f"warning: column 2, 'nmae', is ignored: {known}",
+        f"warning: column 3, 'phone', is ignored: {known}",
+    ]
+    assert cli.stored()["ann@example.com"].name == ""

@@ -264,3 +264,28 @@ def test_customer_posts_render_with_their_own_excerpts(
         assert html.escape(post.excerpt, quote=False) in content.html, post.path
         assert post.excerpt in content.text, post.path
         assert html.escape(post.title, quote=False) in content.html
+
+
+@pytest.mark.parametrize(
+    ("title", "excerpt", "categories"),
+    [
+        ("漢" * 100_000, "", ()),
+        ("A" * 100_000, "字" * 100_000, ()),
+        ("One post", "抜粋" * 60_000, tuple(f"分類{i}" for i in range(3000))),
+    ],
+)
+def test_one_huge_post_is_cut_to_the_budget_and_keeps_the_footer(
+    settings: Settings, title: str, excerpt: str, categories: tuple[str, ...]
+) -> None:
+    post = make_post(
+        "2025-11-10T10:00:00+09:00", title=title, excerpt=excerpt, categories=categories
+    )
+    content = render_digest([post], number=1, cutoff=CUTOFF, settings=settings)
+    assert len(content.html.encode()) <= MAX_HTML_BYTES
+    assert (content.posts, content.omitted) == (1, 0)
+    doc = lxml.html.fromstring(content.html)
+    (shown,) = (t.text_content() for t in doc.find_class("post-title"))
+    assert shown == title or (shown.endswith("…") and title.startswith(shown[:-1]))
+    assert len(shown) <= 2000
+    assert doc.xpath(f'//a[@href="{UNSUBSCRIBE_URL}"]')  # the footer, with its link
+    assert UNSUBSCRIBE_URL in content.text

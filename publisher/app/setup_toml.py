@@ -24,8 +24,8 @@ __all__ = ["EXAMPLE_BLOCKS", "Proposal", "propose", "render_settings", "toml_str
 
 EXAMPLE_BLOCKS: Mapping[str, str] = {
     "digest": (
-        'from = ""                      # From:, e.g. "Tsumiki Notes <news@blog.example.com>"'
-        " (required to send)\n"
+        'from = ""                      # From:, e.g. "Tsumiki Notes <news@blog.example.com>";'
+        " empty: the site's title at noreply@<domain>\n"
         'reply_to = ""                  # Reply-To:, if different\n'
         'subject = "{site} — {date}"    # {site}, {number}, {date}, {count} are filled in\n'
         'postal_address = ""            # the sender\'s postal address, shown in the footer'

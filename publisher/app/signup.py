@@ -35,13 +35,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 
 from publisher.app.context import Context, read_site
 from publisher.app.sending import make_transport
 from publisher.delivery import Transport
+from publisher.digest.address import envelope_sender, sender_of
 from publisher.digest.confirmation import build_confirmation, message_bytes
-from publisher.digest.message import sender_of
 from publisher.digest.render import render_confirmation
 from publisher.errors import LinkExpired, PublisherError, SubscriberError, TokenError
 from publisher.models import REOPENABLE, Subscriber
@@ -294,7 +293,7 @@ def _send_confirmation(
     )
     mail = transport or make_transport(ctx, ctx.var / "outbox" / "confirm")
     try:
-        return mail.send(parseaddr(sender_of(ctx.config))[1], sub.email, message_bytes(message))
+        return mail.send(envelope_sender(settings), sub.email, message_bytes(message))
     finally:
         if transport is None:
             mail.close()

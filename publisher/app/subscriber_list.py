@@ -19,35 +19,33 @@ of running it as a formula. Import takes that ``'`` off again.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
-import re
-from collections import deque
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import IO
 
 from publisher.app.context import Context
-from publisher.errors import InputError
+from publisher.app.csv_header import CSV_FIELDS, UNDECODED, UTF8, not_decoded, read_header
+from publisher.app.csv_read import AUTO, Decoding, Feed, Record, choose_encoding, records
+from publisher.app.signup import site_categories
 from publisher.models import Subscriber, SubscriberStatus
 from publisher.store import subscribers as store
-from publisher.store.bulk import clean_text, shown
+from publisher.store.bulk import shown
 
 __all__ = [
     "CSV_FIELDS",
+    "CsvReport",
     "add_subscriber",
     "export_csv",
     "import_csv",
     "list_subscribers",
+    "printable",
     "remove_subscriber",
+    "unknown_categories",
 ]
 
-CSV_FIELDS = ("email", "name", "categories", "status")
-SAVE_AS_UTF8 = 'in Excel save it as "CSV UTF-8 (Comma delimited)", then import it again'
-_DELIMITERS = (",", ";", "\t")
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
-_UNDECODED = re.compile("[\udc80-\udcff]")
-Line = tuple[int, str]
-Record = tuple[int, list[str] | str]
 
 
 def add_subscriber(
@@ -74,40 +72,97 @@ def list_subscribers(ctx: Context, status: SubscriberStatus | None = None) -> It
     return store.iter_subscribers(ctx.engine, status=status)
 
 
+@dataclass(frozen=True)
+class CsvReport(store.ImportReport):
+    """What an import did, how the file was decoded, and what is worth a look."""
+
+    decoding: Decoding = UTF8
+    warnings: tuple[str, ...] = ()
+    """Columns ignored, categories the site does not have: nothing refused, all imported."""
+
+
 def import_csv(
-    ctx: Context, handle: IO[bytes], pending: bool = False, source: str = "CSV"
-) -> store.ImportReport:
+    ctx: Context,
+    handle: IO[bytes],
+    pending: bool = False,
+    source: str = "CSV",
+    encoding: str = AUTO,
+) -> CsvReport:
     """Import a CSV file with a header row naming the columns (at least ``email``).
 
-    Read as UTF-8 (a BOM is fine), with ``,``, ``;`` or tab between cells,
-    whichever makes the first line name an ``email`` column. Line ends may be
-    ``\\n``, ``\\r\\n`` or ``\\r``; unknown columns are ignored and missing cells
-    are blank; fully blank rows are skipped. A row is reported (with its first
-    line) and skipped when it is not UTF-8, holds a cell longer than the ``csv``
-    module's field limit, or has a bad address, status or name (see
+    ``encoding`` is a codec name, or ``auto``: a UTF-8 BOM, else UTF-8, else
+    cp932 (Japanese Excel) if the whole file decodes as it, else UTF-8 (see
+    ``publisher.app.csv_read``); the report says which, and why. Cells are
+    separated by ``,``, ``;`` or tab, whichever makes the first line name an
+    ``email`` column. Line ends may be ``\\n``, ``\\r\\n`` or ``\\r``;
+    unknown columns are ignored (with a warning) and missing cells are blank;
+    fully blank rows are skipped. A row is reported (with its first line) and
+    skipped when it is not in the encoding, holds a cell longer than the
+    ``csv`` module's field limit, or has a bad address, status or name (see
     ``publisher.store.bulk``). A stray quote that swallows the lines after it
     (the quoted cell never closes, or closes in the middle of a cell) skips its
     own row only: the lines after it are read again as rows. If the file cannot
     be read any further, the rows before are imported and the failure reported.
+    Categories the site does not have are imported, and warned about.
 
     Raises :class:`InputError` when nothing can be imported: the file is empty,
-    UTF-16, or its header has no ``email`` column or names one column twice.
+    UTF-16, or its header has no ``email`` column (the error says which columns
+    it found) or names one column twice; or ``encoding`` is unknown.
     """
-    text = io.TextIOWrapper(handle, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    data, decoding = choose_encoding(handle, encoding, source)
+    text = io.TextIOWrapper(data, encoding=decoding.codec, errors="surrogateescape", newline="")
     try:
-        feed = _Feed(text)
-        delimiter, columns = _header(feed, source)
+        feed = Feed(text)
+        header = read_header(feed, source, decoding)
         problems: list[tuple[int, str]] = []
-        rows = _rows(_records(feed, delimiter), columns, problems)
+        rows = _rows(records(feed, header.delimiter), header.columns, decoding, problems)
         default: SubscriberStatus = "pending" if pending else "active"
         report = store.import_subscribers(ctx.engine, rows, default_status=default, now=ctx.clock())
     finally:
         text.detach()
+        if data is not handle:
+            data.close()
     if feed.failure:
         failure = f"cannot be read any further ({feed.failure}); the rows before were imported"
         problems.append((feed.number + 1, failure))
     every = tuple(sorted(report.problems + tuple(problems), key=lambda p: p[0]))
-    return replace(report, skipped=report.skipped + len(problems), problems=every)
+    warnings = header.warnings + unknown_categories(ctx, report.categories)
+    return CsvReport(
+        **{**vars(report), "skipped": report.skipped + len(problems), "problems": every},
+        decoding=decoding,
+        warnings=warnings,
+    )
+
+
+def unknown_categories(ctx: Context, chosen: Mapping[str, int]) -> tuple[str, ...]:
+    """A warning for each category in ``chosen`` (name → subscribers) that the site does not have.
+
+    The site's categories are those of its published posts and of ``[categories]``.
+    """
+    if not chosen:
+        return ()
+    known = set(site_categories(ctx)) | set(ctx.config.categories)
+    warnings: list[str] = []
+    for name, count in chosen.items():
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean '{shown(close[0])}'?)" if close else ""
+        who = "1 subscriber chose it" if count == 1 else f"{count:,} subscribers chose it"
+        warnings.append(
+            f"category '{shown(name)}' is not one the site has: {who}, and no post of it"
+            f" will reach them{hint}"
+        )
+    return tuple(warnings)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters, bidi overrides and line breaks escaped.
+
+    >>> printable("Ann\\x1b]0;owned\\x07")
+    'Ann\\\\u001b]0;owned\\\\u0007'
+    """
+    return shown(text, limit=len(text))
 
 
 def export_csv(ctx: Context, handle: IO[str]) -> int:
@@ -135,155 +190,11 @@ def _undefused(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and _looks_like_formula(cell[1:]) else cell
 
 
-@dataclass
-class _Feed:
-    """The file's physical lines, numbered; the lines of the record being read; lines to reread."""
-
-    text: IO[str]
-    number: int = 0
-    taken: list[Line] = field(default_factory=list)
-    again: deque[Line] = field(default_factory=deque)
-    done: bool = False
-    failure: str = ""
-
-    def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        line = self.again.popleft() if self.again else self.read()
-        self.taken.append(line)
-        return line[1]
-
-    def read(self) -> Line:
-        """The next line of the file; StopIteration at its end or once it cannot be read."""
-        if self.failure:
-            raise StopIteration
-        try:
-            text = self.text.readline()
-        except OSError as exc:
-            self.failure = exc.strerror or str(exc)
-            text = ""
-        if not text:
-            self.done = True
-            raise StopIteration
-        self.number += 1
-        return self.number, text
-
-    @property
-    def at_end(self) -> bool:
-        """Whether every line was taken: the file is read to its end and none is to be reread."""
-        return self.done and not self.again
-
-    def reread_after_first(self) -> None:
-        """Read the lines of the current record but its first again, as new records."""
-        self.again.extendleft(reversed(self.taken[1:]))
-        self.taken.clear()
-
-
-def _header(feed: _Feed, source: str) -> tuple[str, dict[str, int]]:
-    """The delimiter, and the column of each known field, from the first non-blank line."""
-    number, line = 0, ""
-    while not line.strip():
-        try:
-            number, line = feed.read()
-        except StopIteration:
-            if feed.failure:
-                raise InputError(source, f"cannot be read: {feed.failure}") from None
-            reason = f"is empty: the first line must name the columns, e.g. {','.join(CSV_FIELDS)}"
-            raise InputError(source, reason) from None
-    _check_encoding(source, number, line)
-    for delimiter in _DELIMITERS:
-        names = [clean_text(n).replace("\ufeff", "").lower() for n in _split(line, delimiter)]
-        if "email" in names:
-            return delimiter, _columns(source, number, names)
-    found = shown(line.strip(), 60)
-    raise InputError(source, f"no 'email' column in the header ({found})", line=number)
-
-
-def _check_encoding(source: str, number: int, line: str) -> None:
-    if line.startswith(("\udcff\udcfe", "\udcfe\udcff")):
-        raise InputError(source, f"is UTF-16, not UTF-8: {SAVE_AS_UTF8}", line=number)
-    if "\x00" in line:
-        raise InputError(source, f"has NUL bytes (UTF-16?), not UTF-8: {SAVE_AS_UTF8}", line=number)
-    if _UNDECODED.search(line):
-        raise InputError(source, f"not UTF-8: {SAVE_AS_UTF8}", line=number)
-
-
-def _split(line: str, delimiter: str) -> list[str]:
-    try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return []
-
-
-def _columns(source: str, number: int, names: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in CSV_FIELDS and name in columns:
-            where = f"columns {columns[name] + 1} and {index + 1}"
-            raise InputError(source, f"two '{name}' columns ({where}): keep one", line=number)
-        if name in CSV_FIELDS:
-            columns[name] = index
-    return columns
-
-
-def _records(feed: _Feed, delimiter: str) -> Iterator[Record]:
-    """Each record's first line and cells, or its first line and why it cannot be read."""
-    while True:
-        reader = csv.reader(feed, delimiter=delimiter)
-        for start, cells in _until_broken(reader, feed, delimiter):
-            yield start, cells
-            if isinstance(cells, str):
-                break
-        else:
-            return
-        feed.reread_after_first()
-
-
-def _until_broken(reader: Iterator[list[str]], feed: _Feed, delimiter: str) -> Iterator[Record]:
-    while True:
-        feed.taken.clear()
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield feed.taken[0][0], _csv_reason(exc)
-            return
-        start, broken = feed.taken[0][0], _misquoted(feed.taken, delimiter, feed.at_end)
-        if broken:
-            yield start, broken
-            return
-        yield start, cells
-
-
-def _misquoted(lines: list[Line], delimiter: str, at_end: bool) -> str:
-    """Why a record is a stray quote's doing: one over several lines not well formed, or unclosed.
-
-    The lenient reader takes ``"Ann" Smith`` on one line as ``Ann Smith``;
-    a quote that swallows the lines after it must at least close where a cell ends.
-    """
-    if len(lines) == 1 and not at_end:
-        return ""
-    try:
-        for _row in csv.reader((t for _, t in lines), delimiter=delimiter, strict=True):
-            pass
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            return 'a quoted cell opened here is never closed (a stray "?)'
-        if len(lines) > 1:
-            return 'a quoted cell opened here does not close at the end of a cell (a stray "?)'
-    return ""
-
-
-def _csv_reason(exc: csv.Error) -> str:
-    if "field limit" in str(exc):
-        return f"a cell is longer than {csv.field_size_limit():,} characters"
-    return f"cannot be read as CSV ({exc})"
-
-
 def _rows(
-    records: Iterator[Record], columns: dict[str, int], problems: list[tuple[int, str]]
+    records: Iterator[Record],
+    columns: dict[str, int],
+    decoding: Decoding,
+    problems: list[tuple[int, str]],
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """The readable rows as ``{field: cell}``; the others go to ``problems``."""
     for line, record in records:
@@ -293,16 +204,8 @@ def _rows(
         if not any(cell.strip() for cell in record):
             continue
         cells = {f: record[i] if i < len(record) else "" for f, i in columns.items()}
-        if any(_UNDECODED.search(cell) for cell in cells.values()):
-            problems.append((line, _not_utf8(cells.values())))
+        if any(UNDECODED.search(cell) for cell in cells.values()):
+            raw = "".join(cells.values()).encode("utf-8", "surrogateescape")
+            problems.append((line, not_decoded(decoding, raw)))
             continue
         yield line, {f: _undefused(cell) for f, cell in cells.items()}
-
-
-def _not_utf8(cells: Iterable[str]) -> str:
-    raw = "".join(cells).encode("utf-8", "surrogateescape")
-    try:
-        raw.decode("cp932")
-    except UnicodeDecodeError:
-        return f"not UTF-8: {SAVE_AS_UTF8}"
-    return f"not UTF-8 (Shift-JIS?): {SAVE_AS_UTF8}"

@@ -35,14 +35,21 @@ def add_command(
     categories: str,
     pending: bool,
 ) -> None:
-    """Add one subscriber (active unless --pending)."""
-    from publisher.app import add_subscriber
+    """Add one subscriber (active unless --pending).
 
+    Control characters are dropped from the name. A category no post of the
+    site has (nor [categories]) is added all the same, with a warning: no
+    mail of it would reach them.
+    """
+    from publisher.app import add_subscriber
+    from publisher.app.subscriber_list import printable, unknown_categories
+
+    ctx = command_context(site_dir, config_file, now_text)
     chosen = tuple(c.strip() for c in categories.split(",") if c.strip())
-    sub = add_subscriber(
-        command_context(site_dir, config_file, now_text), email, name, chosen, pending
-    )
-    click.echo(f"{sub.email}: {sub.status}")
+    sub = add_subscriber(ctx, email, name, chosen, pending)
+    click.echo(f"{printable(sub.email)}: {sub.status}")
+    for warning in unknown_categories(ctx, dict.fromkeys(sub.categories, 1)):
+        click.echo(f"warning: {warning}", err=True)
 
 
 @subscribers.command("remove")
@@ -65,11 +72,17 @@ def remove_command(
 def list_command(
     site_dir: Path, config_file: Path | None, now_text: str | None, status: str | None
 ) -> None:
-    """List subscribers: email, status, name, categories."""
+    """List subscribers: email, status, name, categories (tab-separated).
+
+    Control characters, line breaks and bidi overrides are shown escaped
+    (\\u001b), so no stored name can drive the terminal.
+    """
     from publisher.app import list_subscribers
+    from publisher.app.subscriber_list import printable
 
     for sub in list_subscribers(command_context(site_dir, config_file, now_text), status):  # type: ignore[arg-type]
-        click.echo(f"{sub.email}\t{sub.status}\t{sub.name}\t{';'.join(sub.categories)}")
+        cells = (sub.email, sub.status, sub.name, ";".join(sub.categories))
+        click.echo("\t".join(printable(cell) for cell in cells))
 
 
 class _Unusable(click.ClickException):
@@ -81,6 +94,13 @@ class _Unusable(click.ClickException):
 @subscribers.command("import")
 @click.argument("csv_file", type=click.File("rb"))
 @click.option("--pending", is_flag=True, help="Import as pending: each must confirm by email.")
+@click.option(
+    "--encoding",
+    default="auto",
+    show_default=True,
+    help="The file's encoding: auto (a UTF-8 BOM, else UTF-8, else cp932 if the whole file"
+    " decodes as it), or a codec such as utf-8, cp932, latin-1.",
+)
 @site_options
 def import_command(
     site_dir: Path,
@@ -88,19 +108,23 @@ def import_command(
     now_text: str | None,
     csv_file: IO[bytes],
     pending: bool,
+    encoding: str,
 ) -> None:
     """Import subscribers from CSV (email,name,categories,status); bad rows are reported.
 
-    The first line names the columns (at least email; others are ignored).
-    The file must be UTF-8: from Excel, save it as "CSV UTF-8 (Comma
-    delimited)". Cells may be separated by "," or ";" or tabs; categories by
+    The first line names the columns (at least email; others are ignored,
+    with a warning). The encoding is UTF-8, or the Shift-JIS (cp932) of
+    Japanese Excel, found by itself (the first line of output says which), or
+    --encoding's. Cells may be separated by "," or ";" or tabs; categories by
     ";" or ",". Known addresses are updated; a blank cell keeps what is
     stored. Control characters are dropped from names. A bad row is reported
-    with its line and why, and every other row is still imported.
+    with its line and why, and every other row is still imported. Categories
+    the site does not have are imported, with a warning.
 
     Exit status: 0 every row imported; 1 some rows reported and skipped (the
     others were imported); 2 nothing imported: the file is missing,
-    unreadable, empty, not UTF-8 in its header, or has no email column.
+    unreadable, empty, not in its encoding in its header, or has no email
+    column (the error says which columns it found).
 
     Example:
 
@@ -111,12 +135,15 @@ def import_command(
 
     ctx = command_context(site_dir, config_file, now_text)
     try:
-        report = import_csv(ctx, csv_file, pending, source=csv_file.name)
+        report = import_csv(ctx, csv_file, pending, source=csv_file.name, encoding=encoding)
     except InputError as exc:
         raise _Unusable(str(exc)) from exc
+    click.echo(f"read {csv_file.name} as {report.decoding.name}: {report.decoding.reason}")
     click.echo(f"added {report.added}, updated {report.updated}, skipped {report.skipped}")
     for line, reason in report.problems:
         click.echo(f"  line {line}: {reason}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if report.problems:
         raise SystemExit(1)
 

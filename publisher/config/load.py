@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from publisher.config.headers import check_headers
 from publisher.config.model import ENV_PREFIX, JEKYLL_KEYS, JekyllFeed, JekyllFeedTags, Settings
 from publisher.errors import ConfigError
 
@@ -259,3 +260,12 @@ def _check(settings: Settings) -> None:
         for name, slug in getattr(settings, table).items():
             if not slug or "/" in slug or "\\" in slug or slug.startswith("."):
                 raise ConfigError(f"{table}.{name}", f"{slug!r} is not a safe file name for a feed")
+    folder = settings.feeds.dir
+    if not _inside(folder) or folder.startswith("/") or "\\" in folder or _DRIVE.match(folder):
+        raise ConfigError(
+            "feeds.dir", f"expected a folder inside the output folder such as feeds, got {folder!r}"
+        )
+    check_headers(settings)
+
+
+_DRIVE = re.compile(r"[A-Za-z]:")

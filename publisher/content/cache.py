@@ -23,7 +23,7 @@ __all__ = ["CacheEntry", "HtmlCache", "load_posts_cache", "save_posts_cache"]
 
 # 2: an entry may hold both a post and a problem (the post's warning), and a
 # stamp starting with "!" is a listed file that could not be read.
-VERSION = 3  # 3: Jekyll URL rules (slugs keep "_", escape_path), naive YAML times are UTC
+VERSION = 4  # 3: Jekyll URL rules, naive YAML times are UTC; 4: titles capped at 300
 
 
 class CacheEntry(msgspec.Struct, frozen=True, array_like=True):

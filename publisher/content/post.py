@@ -26,9 +26,11 @@ from publisher.models import Post
 if TYPE_CHECKING:
     from publisher.content.yamlsafe import Note
 
-__all__ = ["DRAFT", "parse_post", "post_slug"]
+__all__ = ["DRAFT", "TITLE_LIMIT", "parse_post", "post_slug"]
 
 DRAFT = "draft"
+TITLE_LIMIT = 300
+"""Characters of a title kept (the rest is cut, with a warning): feeds and mail stay small."""
 # Enough body to find the first paragraph (and a title line before it) in most posts.
 _EXCERPT_CHARS = 3000
 # The digest, the schedule and the feeds do date arithmetic of a few weeks
@@ -55,10 +57,13 @@ def parse_post(
     if meta.get("published") is False:
         return DRAFT, ()
     title = _text(meta.get("title"))
+    title_line = key_line(head.front_matter, "title")
     if not title:
-        raise PostError(
-            path, "no title in front matter", line=key_line(head.front_matter, "title") or 1
-        )
+        raise PostError(path, "no title in front matter", line=title_line or 1)
+    notes: tuple[Note, ...] = ()
+    if len(title) > TITLE_LIMIT:
+        notes = ((title_line, f"title cut to {TITLE_LIMIT} characters (it has {len(title):,})"),)
+        title = title[: TITLE_LIMIT - 1].rstrip() + "…"
     separator = settings.site.excerpt_separator
     if not _text(meta.get("excerpt")) and not has_first_paragraph(head.body, title, separator):
         # The excerpt comes from the first paragraph, and it is not all in the head read.
@@ -91,7 +96,7 @@ def parse_post(
         body_offset=head.body_offset,
         stamp=stamp,
     )
-    return post, head.warnings
+    return post, head.warnings + notes
 
 
 def _url_path(

@@ -24,7 +24,6 @@ no line of the message starts with ".", so SMTP sends it as it is
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import html
@@ -38,6 +37,14 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from publisher.config import Settings
+from publisher.digest.address import (
+    address_bytes,
+    clean_name,
+    envelope_sender,
+    reply_to_bytes,
+    sender_bytes,
+    sender_of,
+)
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
 from publisher.models import DotSafe
 
@@ -53,12 +60,6 @@ _SOFT_BREAK = b"=\r\n"
 _QP_LINE = 76  # characters a quoted-printable line may have (RFC 2045 §6.7 rule 5)
 _UNSAFE = re.compile(r"[\s<>\x00]")  # would end a header line or an <address>
 _CRLF = b"\r\n"
-# A display name that needs neither quoting nor encoding (RFC 5322 atext and spaces).
-_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+")
-# Longer names are cut: with the address, the To line stays far below 998 octets.
-_MAX_NAME = 200
-# 45 bytes → 60 base64 characters: "=?utf-8?b?…?=" is 72, under RFC 2047's 75.
-_WORD_BYTES = 45
 _HEADER_POLICY = email_policy.SMTP
 _FORMAT = 1  # of MessageTemplate.to_bytes
 
@@ -111,7 +112,9 @@ def build_template(
 ) -> MessageTemplate:
     """The digest message for one audience group, ready for :func:`personalize`.
 
-    ``From`` is ``digest.from``, else ``"<site title> <noreply@<site domain>>"``.
+    ``From`` is ``digest.from``, else the site title at ``noreply@<site domain>``, the
+    name quoted or encoded (:mod:`publisher.digest.address`); the envelope sender is
+    that address alone.
     ``date`` is the ``Date`` header (pass the edition's time: the bytes are
     then the same on every run). The MIME boundary is derived from the content.
 
@@ -120,17 +123,16 @@ def build_template(
     ('to', 'message_id')
     """
     digest = settings.digest
-    sender = sender_of(settings)
     seed = f"{edition_number}\0{content.subject}\0{content.text}\0{content.html}"
     boundary = "=_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32]
     builder = _Builder()
-    builder.add(_header("From", sender))
+    builder.add(b"From: " + sender_bytes(settings) + _CRLF)
     builder.add(b"To: ", "to", _CRLF)
     builder.add(_header("Subject", " ".join(content.subject.split())))
     builder.add(_header("Date", format_datetime(date)))
     builder.add(b"Message-ID: ", "message_id", _CRLF)
     if digest.reply_to:
-        builder.add(_header("Reply-To", digest.reply_to))
+        builder.add(b"Reply-To: " + reply_to_bytes(digest.reply_to) + _CRLF)
     builder.add(_header("List-Id", list_id if "<" in list_id else f"<{list_id}>"))
     # RFC 2369 §3.2 (one URI a line keeps long links under 998 octets);
     # RFC 8058 §3.1: the one-click POST header.
@@ -146,18 +148,7 @@ def build_template(
             builder.add(piece if isinstance(piece, bytes) else f"{kind}:{_FIELDS[piece]}")
         builder.add(_CRLF)  # RFC 2046 §5.1.1: this CRLF belongs to the boundary, not the body
     builder.add(f"--{boundary}--\r\n".encode())
-    return builder.build(boundary, _bare_address(sender))
-
-
-def sender_of(settings: Settings) -> str:
-    """``From:`` of every mail: ``[digest] from``, else the site's title at ``noreply@<domain>``.
-
-    >>> from publisher.config import Settings, SiteSettings
-    >>> sender_of(Settings(site=SiteSettings(title="Tsumiki Notes", url="https://x.org")))
-    'Tsumiki Notes <noreply@x.org>'
-    """
-    site = settings.site
-    return settings.digest.sender or f"{site.title} <noreply@{site.domain}>"
+    return builder.build(boundary, envelope_sender(settings))
 
 
 def encode_body(text: str) -> list[bytes | str]:
@@ -201,14 +192,16 @@ def personalize(
     ``unsubscribe_mailto`` with or without ``mailto:``. URLs must be ASCII
     (percent-encode them first); a line break in any value raises ValueError.
     A non-ASCII ``to`` address is written as UTF-8 (it needs SMTPUTF8, RFC 6531).
-    ``name`` has its whitespace collapsed and is cut at 200 characters.
+    ``name`` has its whitespace collapsed, unprintable characters dropped, and is cut
+    at 200 characters; it is quoted, or encoded (non-ASCII, or an encoded-word
+    look-alike), so it reads back as itself (:func:`~publisher.digest.address.address_bytes`).
 
     >>> personalize(template, to="a@example.org", message_id="3.1@blog.example.com",
     ...             unsubscribe_url=url, unsubscribe_mailto="u+3.1@blog.example.com",
     ...             preferences_url=prefs, name="山田 花子")  # doctest: +SKIP
     b'From: ...'
     """
-    name = "".join(char for char in " ".join(name.split()) if char.isprintable())[:_MAX_NAME]
+    name = clean_name(name)
     mailto = (
         unsubscribe_mailto
         if unsubscribe_mailto.startswith("mailto:")
@@ -220,7 +213,7 @@ def personalize(
         "name": name,
     }
     values = {
-        "to": _address(name, _checked(to, "to")),
+        "to": address_bytes(name, _checked(to, "to")),
         "message_id": f"<{_ascii(message_id.strip().strip('<>'), 'message_id')}>".encode(),
         "list_unsubscribe": fields["unsubscribe_url"].encode(),
         "list_mailto": _ascii(mailto, "unsubscribe_mailto").encode(),
@@ -301,32 +294,6 @@ def _header(name: str, value: str) -> bytes:
     return folded.encode("ascii")
 
 
-def _address(name: str, email: str) -> bytes:
-    """``To:`` value: the address, or ``name <address>`` with the name encoded if needed."""
-    if not name:
-        return email.encode("utf-8")
-    if not name.isascii():
-        return b"\r\n ".join(_encoded_words(name)) + f" <{email}>".encode()
-    if _ATOMS.fullmatch(name):
-        return f"{name} <{email}>".encode()
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{quoted}" <{email}>'.encode()
-
-
-def _encoded_words(text: str) -> list[bytes]:
-    """RFC 2047 B-encoded words of whole characters, each ≤ 75 characters."""
-    words: list[bytes] = []
-    chunk = b""
-    for char in text:
-        data = char.encode("utf-8")
-        if len(chunk) + len(data) > _WORD_BYTES:
-            words.append(b"=?utf-8?b?" + base64.b64encode(chunk) + b"?=")
-            chunk = b""
-        chunk += data
-    words.append(b"=?utf-8?b?" + base64.b64encode(chunk) + b"?=")
-    return words
-
-
 def _checked(value: str, what: str, limit: int = 320) -> str:
     if not value or len(value) > limit or _UNSAFE.search(value):
         raise ValueError(f"{what}: not a usable value: {value!r}")
@@ -337,9 +304,3 @@ def _ascii(value: str, what: str) -> str:
     if not value.isascii() or not value.isprintable():
         raise ValueError(f"{what}: expected printable ASCII without spaces, got {value!r}")
     return _checked(value, what, limit=900)
-
-
-def _bare_address(sender: str) -> str:
-    header = _HEADER_POLICY.header_factory("From", sender)
-    addresses = getattr(header, "addresses", ())
-    return str(addresses[0].addr_spec) if addresses else sender

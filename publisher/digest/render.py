@@ -34,7 +34,7 @@ import jinja2
 
 from publisher.config import Settings
 from publisher.digest.edition import reading_minutes
-from publisher.digest.labels import Labels, confirm_labels_for, format_date, labels_for
+from publisher.digest.labels import confirm_labels_for, format_date, labels_for
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
 from publisher.models import Post
 
@@ -56,6 +56,9 @@ EMAIL_TEMPLATES = TEMPLATES.parent / "email"
 # Gmail clips an HTML part over ~102 KB behind a "[Message clipped]" link,
 # which also hides the footer and its unsubscribe link; stay below that.
 MAX_HTML_BYTES = 100_000
+# Characters a title or excerpt keeps when one post is too big for the budget, tried in
+# turn (0: all); a tenth of them is how many categories it keeps.
+_CUTS = (0, 2000, 500, 100, 20)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,10 @@ def render_digest(
 
     Shows the newest ``digest.max_posts`` posts, and fewer if the inlined HTML
     would pass :data:`MAX_HTML_BYTES`; a link to the site then stands for the rest.
+    When one post alone is too big, its title and excerpt are cut (and its
+    categories), shorter until the HTML fits; should even the shortest not fit,
+    the link stands for every post. The footer, with its unsubscribe link, is
+    never past the point where Gmail clips.
 
     >>> render_digest(posts, number=1, cutoff=now, settings=settings).omitted  # doctest: +SKIP
     0
@@ -97,14 +104,20 @@ def render_digest(
     env = _environment(settings.digest.templates)
     ordered = sorted(posts, key=lambda post: (post.date, post.path), reverse=True)
     subject = _subject(settings, number, cutoff, len(ordered))
-    keep = min(len(ordered), settings.digest.max_posts)
+    keep, cuts = min(len(ordered), settings.digest.max_posts), iter(_CUTS)
+    cut = next(cuts)
     while True:
-        context = _context(ordered[:keep], len(ordered) - keep, number, cutoff, subject, settings)
+        shown = [_view(post, settings, cut) for post in ordered[:keep]]
+        context = _context(shown, len(ordered) - keep, number, cutoff, subject, settings)
         html = _inline(env.get_template("edition.html.j2").render(context))
         size = len(html.encode("utf-8"))
-        if size <= MAX_HTML_BYTES or keep <= 1:
+        if size <= MAX_HTML_BYTES or keep == 0:
             break
-        keep = max(1, min(keep - 1, keep * MAX_HTML_BYTES // size))
+        if keep > 1:
+            keep = max(1, min(keep - 1, keep * MAX_HTML_BYTES // size))
+        else:  # one post too big: shorter title and excerpt, at last not even that post
+            cut = next(cuts, 0)
+            keep = keep if cut else 0
     text = env.get_template("edition.txt.j2").render(context)
     return DigestContent(
         subject=subject, html=html, text=text, posts=keep, omitted=len(ordered) - keep
@@ -176,7 +189,7 @@ def _subject(settings: Settings, number: int, cutoff: datetime, count: int) -> s
 
 
 def _context(
-    posts: Sequence[Post],
+    views: list[PostView],
     omitted: int,
     number: int,
     cutoff: datetime,
@@ -185,7 +198,6 @@ def _context(
 ) -> dict[str, Any]:
     site, labels = settings.site, labels_for(settings.site.lang)
     home = site.root_url + "/"
-    views = [_view(post, labels, settings) for post in posts]
     return {
         "lang": site.lang,
         "t": labels,
@@ -196,7 +208,7 @@ def _context(
             "number": number,
             "heading": labels.heading(number),
             "date": format_date(cutoff.astimezone(site.tz).date(), site.lang),
-            "count": labels.count(len(posts) + omitted),
+            "count": labels.count(len(views) + omitted),
         },
         "posts": views,
         "more": {"count": omitted, "label": labels.more(omitted), "url": home} if omitted else None,
@@ -208,15 +220,21 @@ def _context(
     }
 
 
-def _view(post: Post, labels: Labels, settings: Settings) -> PostView:
+def _view(post: Post, settings: Settings, cut: int = 0) -> PostView:
+    """``post`` as shown; ``cut``: its title and excerpt cut to that many characters."""
+    labels = labels_for(settings.site.lang)
     return PostView(
-        title=post.title,
+        title=_shortened(post.title, cut),
         url=post.url,
         date=format_date(post.date.astimezone(settings.site.tz).date(), settings.site.lang),
-        categories=post.categories,
-        excerpt=post.excerpt,
+        categories=post.categories[: cut // 10] if cut else post.categories,
+        excerpt=_shortened(post.excerpt, cut),
         minutes=labels.minutes(reading_minutes(post, settings.site.lang)),
     )
+
+
+def _shortened(text: str, cut: int) -> str:
+    return text if not cut or len(text) <= cut else text[: cut - 1].rstrip() + "…"
 
 
 def _inline(html: str) -> str:

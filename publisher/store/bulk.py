@@ -37,9 +37,13 @@ from publisher.models import SubscriberStatus, audience_key
 from publisher.store.engine import describe_url
 from publisher.store.schema import SUBSCRIBER_STATUSES, subscribers
 from publisher.store.subscriber_writes import (
+    NAME_LIMIT,
     clean_categories,
+    clean_name,
+    clean_text,
     fail_unsent,
     normalise_email,
+    shown,
     split_categories,
 )
 
@@ -53,12 +57,7 @@ __all__ = [
     "upsert_batch",
 ]
 
-NAME_LIMIT = 200
 CATEGORIES_LIMIT = 1000
-_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
-_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_SPACES = re.compile(r" {2,}")
 _CATEGORY_SEPARATORS = re.compile(r"[\uff1b\uff0c\u3001\n\r\u2028\u2029]")
 
 _UPDATED = (
@@ -108,27 +107,13 @@ def parse_row(raw: Mapping[str, str | None]) -> ImportRow:
             f"unknown status '{shown(status)}': use one of {', '.join(SUBSCRIBER_STATUSES)}"
             " or leave it blank",
         )
-    name = clean_text(raw.get("name") or "")
-    if len(name) > NAME_LIMIT:
-        raise SubscriberError(email, f"name longer than {NAME_LIMIT} characters ({len(name):,})")
+    name = clean_name(email, raw.get("name") or "")
     return ImportRow(
         email=email,
         name=name or None,
         categories=_categories(email, raw.get("categories") or ""),
         status=status,  # checked against SUBSCRIBER_STATUSES above
     )
-
-
-def clean_text(cell: str) -> str:
-    """A cell as stored: breaks and tabs as spaces, no control or bidi override characters."""
-    text = _INVISIBLE.sub("", _BREAKS.sub(" ", cell))
-    return _SPACES.sub(" ", text).strip()
-
-
-def shown(text: str, limit: int = 80) -> str:
-    """``text`` safe to print on one line: unprintable characters escaped, cut at ``limit``."""
-    cut = text if len(text) <= limit else text[:limit] + "…"
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", cut)
 
 
 def _address(cell: str) -> str:

@@ -1,14 +1,17 @@
 """The rules every writer of subscribers applies, shared by the single and bulk paths.
 
-Addresses are validated and normalised one way; a category choice is cleaned
-one way; and when someone leaves or bounces, their queued mail is stopped in
-the same transaction that records it. The functions taking a ``Connection``
-run inside the caller's transaction.
+Addresses are validated and normalised one way; a name is cleaned one way
+(:func:`clean_name`, whatever its source: the CLI, the web form or a CSV
+file); a category choice is cleaned one way; and when someone leaves or
+bounces, their queued mail is stopped in the same transaction that records it.
+The functions taking a ``Connection`` run inside the caller's transaction.
 
 >>> normalise_email(" Ann@EXAMPLE.com ")
 'Ann@example.com'
 >>> split_categories("Policy; Markets,Policy")
 ('Policy', 'Markets')
+>>> clean_name("ann@example.com", "Ann\\nSmith\\u202e\\x1b]0;owned\\x07")
+'Ann Smith]0;owned'
 """
 
 from __future__ import annotations
@@ -40,21 +43,30 @@ from publisher.store.rows import from_row
 from publisher.store.schema import outbox, subscribers
 
 __all__ = [
+    "NAME_LIMIT",
     "add_bounce",
     "add_pending",
     "claim_confirmation",
     "clean_categories",
+    "clean_name",
+    "clean_text",
     "confirm_subscriber",
     "count_signups",
     "fail_unsent",
     "normalise_email",
     "purge_expired_pending",
     "release_confirmation",
+    "shown",
     "split_categories",
     "subscriber_from_row",
 ]
 
+NAME_LIMIT = 200
 _SEPARATORS = re.compile(r"[;,]")
+_BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SPACES = re.compile(r" {2,}")
 
 
 def normalise_email(email: str) -> str:
@@ -66,6 +78,29 @@ def normalise_email(email: str) -> str:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise SubscriberError(text, str(exc)) from exc
+
+
+def clean_text(cell: str) -> str:
+    """Text as stored: breaks and tabs as spaces, no control or bidi override characters."""
+    text = _INVISIBLE.sub("", _BREAKS.sub(" ", cell))
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_name(email: str, name: str) -> str:
+    """A subscriber's name as stored (:func:`clean_text`), whoever gave it.
+
+    :class:`SubscriberError` for a name longer than :data:`NAME_LIMIT` characters.
+    """
+    cleaned = clean_text(name)
+    if len(cleaned) > NAME_LIMIT:
+        raise SubscriberError(email, f"name longer than {NAME_LIMIT} characters ({len(cleaned):,})")
+    return cleaned
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """``text`` safe to print on one line: unprintable characters escaped, cut at ``limit``."""
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", cut)
 
 
 def clean_categories(categories: Iterable[str]) -> tuple[str, ...]:
@@ -133,7 +168,7 @@ def add_pending(
     values: dict[str, Any] = {
         "email": address,
         "email_key": address.lower(),
-        "name": name.strip(),
+        "name": clean_name(address, name),
         "categories": chosen,
         "audience": audience_key(chosen),
         "status": "pending",
@@ -197,7 +232,8 @@ def confirm_subscriber(
         reopen = reopen | ((status == "unsubscribed") & (left.is_(None) | (left <= issued)))
     values: dict[str, Any] = {"status": "active", "confirmed_at": now, "updated_at": now}
     if choice is not None:
-        name, chosen = choice[0].strip(), clean_categories(choice[1])
+        name = clean_name(f"subscriber {subscriber_id}", choice[0])
+        chosen = clean_categories(choice[1])
         values.update(categories=chosen, audience=audience_key(chosen))
         values.update({"name": name} if name else {})
     with engine.begin() as conn:

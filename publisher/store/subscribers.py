@@ -12,8 +12,9 @@ an old link afterwards does not bring them back.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from publisher.store.subscriber_writes import (
     add_pending,
     claim_confirmation,
     clean_categories,
+    clean_name,
     confirm_subscriber,
     count_signups,
     fail_unsent,
@@ -74,16 +76,19 @@ def add_subscriber(
 ) -> Subscriber:
     """Add an address; someone pending or unsubscribed is set to ``status`` again.
 
+    The name is cleaned as every stored name is (``clean_name``: line breaks
+    and tabs become spaces, control characters and bidi overrides go).
     Raises :class:`SubscriberError` for an invalid address or one already
-    active (or bounced), whatever its case.
+    active (or bounced), whatever its case, or a name over 200 characters.
     """
     address = normalise_email(email)
     _check_status(address, status)
     chosen = clean_categories(categories)
+    cleaned = clean_name(address, name)
     for _attempt in range(2):
         try:
             with engine.begin() as conn:
-                return _add(conn, address, name.strip(), chosen, status, now)
+                return _add(conn, address, cleaned, chosen, status, now)
         except IntegrityError:
             continue  # added by another process meanwhile: read it again
     raise SubscriberError(address, "already subscribed")
@@ -176,6 +181,8 @@ class ImportReport:
     updated: int = 0
     skipped: int = 0
     problems: tuple[tuple[int, str], ...] = ()
+    categories: Mapping[str, int] = field(default_factory=dict)
+    """Each category the imported rows chose, and by how many rows."""
 
 
 def import_subscribers(
@@ -195,12 +202,13 @@ def import_subscribers(
 
     >>> rows = [(2, {"email": "ann@example.com", "categories": "Policy; Markets"})]
     >>> import_subscribers(engine, rows, default_status="active", now=now)  # doctest: +SKIP
-    ImportReport(added=1, updated=0, skipped=0, problems=())
+    ImportReport(added=1, updated=0, skipped=0, problems=(), categories={'Policy': 1, ...})
     """
     _check_status("(import)", default_status)
     added = updated = 0
     problems: list[tuple[int, str]] = []
     batch: dict[str, ImportRow] = {}
+    chosen: Counter[str] = Counter()
     first = 0  # the line of the batch's first row
     for line, raw in rows:
         try:
@@ -208,6 +216,7 @@ def import_subscribers(
         except SubscriberError as exc:
             problems.append((line, exc.reason))
             continue
+        chosen.update(row.categories or ())
         first = first if batch else line
         if row.key in batch:
             updated += 1  # the address is on an earlier line too
@@ -219,7 +228,7 @@ def import_subscribers(
     if batch:
         new, known = write_batch(engine, batch, default_status, now, first)
         added, updated = added + new, updated + known
-    return ImportReport(added, updated, len(problems), tuple(problems))
+    return ImportReport(added, updated, len(problems), tuple(problems), dict(chosen))
 
 
 def record_bounce(
