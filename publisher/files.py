@@ -13,7 +13,14 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["PRIVATE", "PUBLIC", "private_dir", "write_atomic", "write_if_changed"]
+__all__ = [
+    "PRIVATE",
+    "PUBLIC",
+    "private_dir",
+    "template_folder",
+    "write_atomic",
+    "write_if_changed",
+]
 
 PUBLIC = 0o644
 """Feeds: anyone may read them."""
@@ -34,6 +41,17 @@ def write_atomic(path: Path, data: bytes, mode: int = PUBLIC) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def template_folder(name: str = "") -> Path:
+    """A folder (or file) of ``publisher.templates``: the project's ``templates/``, installed.
+
+    >>> (template_folder("web") / "strings.toml").is_file()
+    True
+    """
+    from importlib import resources
+
+    return Path(str(resources.files("publisher.templates"))) / name
 
 
 def private_dir(path: Path) -> Path:

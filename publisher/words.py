@@ -15,10 +15,12 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
+from publisher.files import template_folder
+
 __all__ = ["MESSAGES", "Language", "language", "say", "word_table"]
 
 Language = Literal["ja", "en"]
-MESSAGES = Path(__file__).resolve().parent / "templates" / "messages" / "strings.toml"
+MESSAGES = template_folder("messages") / "strings.toml"
 """What the use cases report, in words: the one catalogue the CLI, the console and the logs use."""
 
 

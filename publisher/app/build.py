@@ -16,7 +16,6 @@ import hashlib
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from publisher.content.parallel import map_work
 from publisher.content.tally import tally_posts
 from publisher.errors import OutputError
 from publisher.feeds import FeedPlan, Manifest, plan_feeds, plan_key, render_feed
-from publisher.files import private_dir, write_atomic, write_if_changed
+from publisher.files import private_dir, template_folder, write_atomic, write_if_changed
 from publisher.models import Post, Problem
 
 # Below this many feeds to write, starting worker processes costs more than it saves.
@@ -345,7 +344,7 @@ def _write(
         (written if changed else unchanged).append(plan.path)
         manifest.record(output_dir / plan.path, keys[plan.path])
     if settings.feeds.stylesheet and any(p.format == "atom" for p in plans):
-        xsl = resources.files("publisher.feeds").joinpath("feed.xsl").read_bytes()
+        xsl = (template_folder() / "feed.xsl").read_bytes()
         relative = f"{settings.feeds.dir}/feed.xsl"
         (written if write_if_changed(output_dir / relative, xsl) else unchanged).append(relative)
         manifest.record(output_dir / relative, "stylesheet")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
+from publisher.files import template_folder
 from publisher.words import language, word_table
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "labels_for",
 ]
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_TEMPLATES = template_folder()
 _MONTHS = (
     "January",
     "February",

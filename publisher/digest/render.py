@@ -1,6 +1,6 @@
 """Render a digest once per audience group: Jinja → premailer (CSS inlined) + a text part.
 
-Templates live in ``publisher/templates/digest/`` and install with the
+Templates live in ``templates/digest/`` and install with the
 package; a ``digest.templates`` folder overrides any of them by file name.
 ``*.html.j2`` are autoescaped, ``*.txt.j2`` are not. The stylesheet is
 included raw (never escaped: ``'Hiragino Sans'`` must stay quoted, or
@@ -13,7 +13,7 @@ Per-subscriber values are unknown here: the templates print the tokens of
 fills in. This is the only module that imports Jinja2 or premailer.
 
 The confirmation email (double opt-in) is rendered here too, from
-``publisher/templates/email/confirm.{html,txt}.j2``: one message, no placeholders.
+``templates/email/confirm.{html,txt}.j2``: one message, no placeholders.
 
 >>> content = render_digest(posts, number=3, cutoff=now, settings=settings)  # doctest: +SKIP
 >>> content.subject, content.posts, content.omitted                          # doctest: +SKIP
@@ -36,6 +36,7 @@ from publisher.config import Settings
 from publisher.digest.edition import reading_minutes
 from publisher.digest.labels import confirm_labels_for, format_date, labels_for
 from publisher.digest.placeholders import PREFERENCES_URL, SUBSCRIBER_NAME, UNSUBSCRIBE_URL
+from publisher.files import template_folder
 from publisher.models import Post
 
 __all__ = [
@@ -51,8 +52,8 @@ __all__ = [
     "render_digest",
 ]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
-EMAIL_TEMPLATES = TEMPLATES.parent / "email"
+TEMPLATES = template_folder("digest")
+EMAIL_TEMPLATES = template_folder("email")
 # Gmail clips an HTML part over ~102 KB behind a "[Message clipped]" link,
 # which also hides the footer and its unsubscribe link; stay below that.
 MAX_HTML_BYTES = 100_000

@@ -3,7 +3,7 @@
 Served by ``publisher serve`` under ``/console/`` beside the subscriber pages
 (:mod:`publisher.web`); the CLI mounts both. Each route checks access, calls
 one use case of :mod:`publisher.app` and renders a page from
-``publisher/templates/console/``.
+``templates/console/``.
 
 Routes::
 

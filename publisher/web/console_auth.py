@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -34,6 +33,7 @@ from starlette.routing import Route
 from publisher.app import Context, console_send
 from publisher.app.console_access import ConsoleAccess, LoginResult, session_seconds
 from publisher.errors import ConfigError, TokenError
+from publisher.files import template_folder
 from publisher.web import headers
 from publisher.web.limits import client_key
 from publisher.web.templates import PageTemplates
@@ -41,7 +41,7 @@ from publisher.web.templates import PageTemplates
 __all__ = ["COOKIE", "PAGES", "Gate", "base", "message", "words"]
 
 COOKIE = "publisher_console"
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "console"
+TEMPLATES = template_folder("console")
 PAGES = PageTemplates(TEMPLATES)
 HEADERS = headers.CONSOLE
 _LOGIN_NOTICES = ("logged_out", "session_ended")

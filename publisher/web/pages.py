@@ -1,6 +1,6 @@
 """The subscriber pages' rendering: templates, the site's words, and the error pages.
 
-Every page is a template of ``publisher/templates/web/`` in the site's
+Every page is a template of ``templates/web/`` in the site's
 language (``ja`` or English). :class:`ErrorPages` holds the exception
 handlers of :mod:`publisher.web.signup_pages`; :func:`status_page` is the
 page of an HTTP error status, which the web edge also answers with (413,
@@ -13,7 +13,6 @@ page of an HTTP error status, which the web edge also answers with (413,
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -22,12 +21,13 @@ from starlette.responses import HTMLResponse, Response
 
 from publisher.app import Context
 from publisher.errors import DeliveryError, SubscriberError
+from publisher.files import template_folder
 from publisher.web import headers
 from publisher.web.templates import PageTemplates
 
 __all__ = ["HEADERS", "PAGES", "TEMPLATES", "ErrorPages", "render", "site_words", "status_page"]
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
+TEMPLATES = template_folder("web")
 PAGES = PageTemplates(TEMPLATES)
 HEADERS = headers.PAGES
 _STATUS_WORDS = {

@@ -2,7 +2,7 @@
 
 A small Starlette app. Each route parses the request, calls one use case of
 :mod:`publisher.app.signup` and renders a page from
-``publisher/templates/web/`` in the site's language (``ja`` or English).
+``templates/web/`` in the site's language (``ja`` or English).
 Errors of the core become HTTP statuses here and nowhere else:
 :class:`TokenError` → 400, :class:`SubscriberError` → 422 (with the reason),
 :class:`DeliveryError` and :class:`StoreError` (the database is down) → 503

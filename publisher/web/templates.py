@@ -4,7 +4,7 @@ The subscriber pages (:mod:`publisher.web`) and the editors' console
 (:mod:`publisher.web.console`) each keep their templates and a ``strings.toml``
 (``[en]`` and ``[ja]`` tables) in a folder of their own; this loads them once.
 
->>> folder = PageTemplates(Path("publisher/templates/web"))      # doctest: +SKIP
+>>> folder = PageTemplates(template_folder("web"))      # doctest: +SKIP
 >>> folder.words("ja-JP")["subscribe_button"]                     # doctest: +SKIP
 '登録する'
 """
