@@ -139,9 +139,11 @@ class Runner:
         stamp = settings_stamp(self.ctx)
         if stamp == self._settings_stamp:
             return None
-        with self._feeds, self._mail:  # no job runs while the settings are swapped
-            change = reload_settings(self.ctx)
+        change = reload_settings(self.ctx)
         self._settings_stamp = stamp
+        if change.applied and change.settings is not None:
+            # The jobs that start from now on take the new context; one running keeps its own.
+            self.ctx = self.ctx.with_settings(change.settings)
         level = (
             logging.ERROR
             if change.error

@@ -207,8 +207,7 @@ def test_the_pages_answer_503_in_the_site_language_while_the_database_is_down(
 
 def test_the_console_answers_503_while_the_database_is_down(tmp_path: Path) -> None:
     site = make_site(tmp_path, f"postgresql://postgres@127.0.0.1:{free_port()}/test")
-    ctx = make_context(site)
-    ctx.environ["PUBLISHER_CONSOLE_PASSWORD"] = "editor-password-1"
+    ctx = make_context(site, PUBLISHER_CONSOLE_PASSWORD="editor-password-1")
     client = TestClient(application(ctx), base_url="https://testserver")
     login = client.get("/console/login")  # the login needs no database
     token = re.search(r'name="form_token" value="([^"]+)"', login.text)

@@ -241,3 +241,24 @@ def test_changed_settings_replan_the_digest_and_rebuild_the_feeds(
     finally:
         runner.shutdown()
         ctx.close()
+
+
+def test_a_settings_change_waits_for_no_send_and_a_running_send_keeps_its_settings(
+    site: Path,
+) -> None:
+    """The settings job swaps in a new context while a send holds the mail lock; the send's
+    context (the one it started with) still has the old settings."""
+    import threading
+
+    (site / "publisher.toml").write_text("[feeds]\nlimit = 20\n", encoding="utf-8")
+    runner = Runner(Context(site_dir=site, environ=dict(ENV)), site.parent / "out")
+    sending = runner.ctx  # what a send that is running now was given
+    (site / "publisher.toml").write_text("[feeds]\nlimit = 3\n", encoding="utf-8")
+    changes: list[object] = []
+    with runner._mail:  # a send is in progress
+        checker = threading.Thread(target=lambda: changes.append(runner.check_settings()))
+        checker.start()
+        checker.join(timeout=60)  # a deadlock guard, not a measured time
+        assert not checker.is_alive(), "the settings job waited for the send"
+    assert runner.ctx.config.feeds.limit == 3 and sending.config.feeds.limit == 20
+    assert runner.ctx is not sending

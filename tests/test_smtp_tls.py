@@ -19,9 +19,8 @@ from smtp_server import (
     self_signed_certificate,
 )
 
-from publisher.app.context import Context
 from publisher.app.sending import make_transport
-from publisher.config import Settings, SmtpSettings
+from publisher.config import SmtpSettings
 from publisher.delivery import SmtpTransport
 from publisher.errors import DeliveryError, RelayError
 
@@ -163,10 +162,7 @@ def test_make_transport_trusts_the_configured_ca_file(certificate: Certificate) 
     accounts = Accounts({"editor": "right horse"})
     with running_smtp(handler, tls=certificate.server_context(), accounts=accounts) as (h, p):
         smtp = SmtpSettings(host=h, port=p, username="editor", ca_file=str(certificate.cert))
-        ctx = Context(
-            settings=Settings(smtp=smtp), environ={"PUBLISHER_SMTP_PASSWORD": "right horse"}
-        )
-        transport = make_transport(ctx, Path("unused"))
+        transport = make_transport(smtp, "right horse", Path("unused"))
         assert transport.send(SENDER, "ann@example.org", MESSAGE).startswith("250")
         transport.close()
     assert [m.recipients for m in handler.messages] == [["ann@example.org"]]

@@ -49,9 +49,12 @@ def make_site(
     return site
 
 
-def make_context(site: Path, now: datetime | None = NOW) -> Context:
+def make_context(site: Path, now: datetime | None = NOW, **environ: str) -> Context:
     return Context(
-        site_dir=site, now=now, environ={"PUBLISHER_SECRET": SECRET}, wall=FakeClock(now or NOW)
+        site_dir=site,
+        now=now,
+        environ={"PUBLISHER_SECRET": SECRET, **environ},
+        wall=FakeClock(now or NOW),
     )
 
 

@@ -34,7 +34,7 @@ from typing import Literal
 import argon2
 
 from publisher.app.console_throttle import LoginThrottle
-from publisher.app.context import Context
+from publisher.app.context import CONSOLE_HASH_ENV, CONSOLE_PASSWORD_ENV, Context
 from publisher.errors import ConfigError, TokenError
 from publisher.tokens import sign_dated, verify_dated
 
@@ -50,8 +50,8 @@ __all__ = [
     "verify_password",
 ]
 
-HASH_ENV = "PUBLISHER_CONSOLE_PASSWORD_HASH"
-PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
+HASH_ENV = CONSOLE_HASH_ENV
+PASSWORD_ENV = CONSOLE_PASSWORD_ENV
 HASH_KEY = "console.password_hash"
 MIN_PASSWORD = 12
 """The fewest characters a console password may have."""
@@ -120,20 +120,20 @@ class ConsoleAccess:
 
     def password_hash(self, ctx: Context) -> str | None:
         """The hash in force (None: the console is off); a bad setting raises ConfigError."""
-        hashed = ctx.environ.get(HASH_ENV, "").strip()
+        hashed = ctx.credentials.console_password_hash
         if hashed:
             return check_hash(hashed, HASH_ENV)
         hashed = ctx.config.console.password_hash.strip()
         if hashed:
             return check_hash(hashed, HASH_KEY)
-        plain = ctx.environ.get(PASSWORD_ENV, "")
+        plain = ctx.credentials.console_password
         return self._hash_plain(plain) if plain else None
 
     def warnings(self, ctx: Context) -> list[str]:
         """What the operator should change in the settings (said once, at start-up)."""
-        if not ctx.environ.get(PASSWORD_ENV):
+        if not ctx.credentials.console_password:
             return []
-        if ctx.environ.get(HASH_ENV, "").strip() or ctx.config.console.password_hash.strip():
+        if ctx.credentials.console_password_hash or ctx.config.console.password_hash.strip():
             return [f"{PASSWORD_ENV} is ignored: a password hash is set; remove it"]
         return [
             f"{PASSWORD_ENV} holds the console's password in the clear; set its hash in"
@@ -206,9 +206,9 @@ class ConsoleAccess:
 def console_configured(ctx: Context) -> bool:
     """Whether a console password (its hash, or the plain one) is set: else the console is off."""
     return bool(
-        ctx.environ.get(HASH_ENV, "").strip()
+        ctx.credentials.console_password_hash
         or ctx.config.console.password_hash.strip()
-        or ctx.environ.get(PASSWORD_ENV, "")
+        or ctx.credentials.console_password
     )
 
 

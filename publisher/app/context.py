@@ -1,4 +1,12 @@
-"""What every newsletter use case needs: settings, the database, the secret, two clocks.
+"""What every newsletter use case is given: settings, the database, the secret, two clocks.
+
+A :class:`Context` is made once, at the edge (a command, the web server, the
+runner), and never changes: the settings are read and checked when it is
+made, the credentials are taken from the environment then (:class:`Credentials`),
+and nothing below reads the environment again. ``publisher run`` applies
+edited settings by making a new context that shares the open database
+(:meth:`Context.with_settings`) and handing it to the jobs that start after;
+a job already running keeps the one it started with.
 
 **State** lives in ``[paths] var``, which :func:`~publisher.config.load_settings`
 anchors to the site folder (default ``SITE/.publisher``), never to the
@@ -7,6 +15,12 @@ same database and signs links with the same secret. The folder is made 0700.
 State left by an earlier version in ``./var`` or ``SITE/var`` is never
 migrated silently: a command that would otherwise start an empty database or
 a new secret stops and says how to move it.
+
+**The database** is opened on first use, by whichever copy of the context
+uses it first, and shared by all of them. ``migrate`` says whether an older
+schema is brought up to date then (``publisher db upgrade`` and the
+long-running commands); a one-shot command on an older schema is refused with
+"run ``publisher db upgrade``".
 
 **The secret** signs confirm and unsubscribe links. It comes from the
 environment (``PUBLISHER_SECRET``); with the embedded defaults (no SMTP relay,
@@ -20,6 +34,13 @@ which posts are published and which edition window a send covers.
 :meth:`Context.clock` is always the real clock (``wall``, which tests may
 replace): leases, claims, backoff, timestamps and link dates use it, so a
 preview time never leaks into coordination with other processes.
+
+>>> ctx = Context(site_dir=Path("examples/site"), environ={})
+>>> ctx.config.site.title
+'Tsumiki Notes'
+>>> later = ctx.at(datetime(2025, 11, 20, tzinfo=UTC))    # a copy; ctx never changes
+>>> (ctx.now, later.now.year, later.site_dir == ctx.site_dir)
+(None, 2025, True)
 """
 
 from __future__ import annotations
@@ -27,11 +48,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import InitVar, dataclass, field, fields
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from publisher.config import Settings, load_settings
@@ -42,9 +64,22 @@ if TYPE_CHECKING:
     from publisher.content import ReadResult
     from publisher.store import Engine
 
-__all__ = ["SECRET_ENV", "Context", "find_old_state", "read_site", "utc_now"]
+__all__ = [
+    "CONSOLE_HASH_ENV",
+    "CONSOLE_PASSWORD_ENV",
+    "SECRET_ENV",
+    "SMTP_PASSWORD_ENV",
+    "Context",
+    "Credentials",
+    "find_old_state",
+    "read_site",
+    "utc_now",
+]
 
 SECRET_ENV = "PUBLISHER_SECRET"
+SMTP_PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+CONSOLE_HASH_ENV = "PUBLISHER_CONSOLE_PASSWORD_HASH"
+CONSOLE_PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
 _MIN_SECRET = 16
 _MIN_SECRET_FILE = 32
 _OLD_STATE = ("publisher.db", "secret")
@@ -55,31 +90,111 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Credentials:
+    """What only the environment holds (never a settings file): read once, when a context is made.
+
+    >>> Credentials.from_environ({"PUBLISHER_SMTP_PASSWORD": "right horse"}).smtp_password
+    'right horse'
+    """
+
+    link_secret: str = ""
+    """``PUBLISHER_SECRET``: the key that signs links (else a generated file, see the module)."""
+    smtp_password: str = ""
+    """``PUBLISHER_SMTP_PASSWORD``: for ``[smtp] username``."""
+    console_password: str = ""
+    """``PUBLISHER_CONSOLE_PASSWORD``: the console's password in the clear (discouraged)."""
+    console_password_hash: str = ""
+    """``PUBLISHER_CONSOLE_PASSWORD_HASH``: its argon2id hash."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Credentials:
+        """The credentials ``environ`` holds."""
+        return cls(
+            link_secret=environ.get(SECRET_ENV, ""),
+            smtp_password=environ.get(SMTP_PASSWORD_ENV, ""),
+            console_password=environ.get(CONSOLE_PASSWORD_ENV, ""),
+            console_password_hash=environ.get(CONSOLE_HASH_ENV, "").strip(),
+        )
+
+    def __repr__(self) -> str:  # never a secret in a log line or a traceback
+        shown = ", ".join(
+            f"{f.name}={'<set>' if getattr(self, f.name) else '<unset>'}" for f in fields(self)
+        )
+        return f"Credentials({shown})"
+
+
+class _Opened:
+    """The database and the secret once opened: shared by a context and the copies made of it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.engine: Engine | None = None
+        self.secret: bytes | None = None
+
+
+@dataclass(frozen=True, eq=False)
 class Context:
-    """One command's view of the site: settings, clocks, database and secret (opened lazily)."""
+    """One command's view of the site: settings, clocks, credentials; database and secret lazily."""
 
     site_dir: Path = Path()
     config_file: Path | None = None
     now: datetime | None = None
     """``--now``: the moment whose posts and edition window to act on (see :meth:`as_of`)."""
     settings: Settings | None = None
-    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    """The settings; None: read from the site, ``config_file`` and ``environ`` when made."""
+    environ: InitVar[Mapping[str, str] | None] = None
+    """Where the settings' overrides and the credentials come from (default: this process's)."""
     wall: Callable[[], datetime] = utc_now
     """The real clock (see :meth:`clock`)."""
     migrate: bool = False
     """Bring an older database schema up to date when it is opened: what ``publisher db
     upgrade`` and the long-running commands do; others refuse an old schema, saying so."""
+    credentials: Credentials = field(init=False)
+    _environ: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _opened: _Opened = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, environ: Mapping[str, str] | None) -> None:
+        env = MappingProxyType(dict(os.environ if environ is None else environ))
         if self.settings is None:
-            self.settings = load_settings(self.site_dir, self.config_file, self.environ)
+            object.__setattr__(
+                self, "settings", load_settings(self.site_dir, self.config_file, env)
+            )
+        object.__setattr__(self, "credentials", Credentials.from_environ(env))
+        object.__setattr__(self, "_environ", env)
+        object.__setattr__(self, "_opened", _Opened())
 
     @property
     def config(self) -> Settings:
         """The validated settings."""
         assert self.settings is not None
         return self.settings
+
+    def reread_settings(self) -> Settings:
+        """The settings as their files and the environment say now (ConfigError if invalid)."""
+        return load_settings(self.site_dir, self.config_file, self._environ)
+
+    def with_settings(self, settings: Settings) -> Context:
+        """A copy with other settings, sharing this one's database and secret."""
+        return self._copy(settings=settings)
+
+    def migrating(self) -> Context:
+        """A copy that brings an older schema up to date when it opens the database.
+
+        The copies share one database: one opened already has the current schema (an
+        older one is refused when opened without ``migrate``).
+        """
+        return self._copy(migrate=True)
+
+    def at(self, now: datetime | None) -> Context:
+        """A copy that acts as of ``now`` (``--now``), sharing this one's database and secret."""
+        return self._copy(now=now)
+
+    def _copy(self, **changes: object) -> Context:
+        new = object.__new__(Context)
+        for name, value in {**self.__dict__, **changes}.items():
+            object.__setattr__(new, name, value)
+        return new
 
     def clock(self) -> datetime:
         """The real time: for leases, backoff, timestamps and link dates. Never ``--now``."""
@@ -102,14 +217,21 @@ class Context:
             raise OutputError(self.var, f"cannot make the state folder: {exc.strerror}") from exc
 
     def close(self) -> None:
-        """Release the database connections, if the database was opened."""
-        engine = self.__dict__.pop("engine", None)
+        """Release the database connections, if the database was opened (for every copy)."""
+        with self._opened.lock:
+            engine, self._opened.engine = self._opened.engine, None
         if engine is not None:
             engine.dispose()
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        """The database, created and migrated on first use."""
+        """The database, created (and with ``migrate`` migrated) on first use."""
+        with self._opened.lock:
+            if self._opened.engine is None:
+                self._opened.engine = self._open_engine()
+            return self._opened.engine
+
+    def _open_engine(self) -> Engine:
         from publisher.store import open_store
 
         if not self.config.database.url:
@@ -117,10 +239,16 @@ class Context:
             self.state_dir()
         return open_store(self.config.database_url, migrate=self.migrate)
 
-    @cached_property
+    @property
     def secret(self) -> bytes:
         """The HMAC key for links (see the module docstring)."""
-        value = self.environ.get(SECRET_ENV, "")
+        with self._opened.lock:
+            if self._opened.secret is None:
+                self._opened.secret = self._load_secret()
+            return self._opened.secret
+
+    def _load_secret(self) -> bytes:
+        value = self.credentials.link_secret
         if value:
             if len(value) < _MIN_SECRET:
                 raise ConfigError(SECRET_ENV, f"must be at least {_MIN_SECRET} characters")

@@ -15,5 +15,4 @@ def upgrade_database(ctx: Context) -> str | None:
     """Create or migrate the database; the schema revision it is at now."""
     from publisher.store.engine import current_revision
 
-    ctx.migrate = True
-    return current_revision(ctx.engine)
+    return current_revision(ctx.migrating().engine)

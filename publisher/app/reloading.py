@@ -12,8 +12,10 @@ and, when they changed, calls :func:`reload_settings`:
 - a change of ``[database] url`` or ``[paths] var`` (the runner's lock and
   job store live there) or ``[site] posts_dir`` (the folder being watched) is
   reported and nothing is applied: that needs a restart;
-- anything else replaces the settings of the running context; the runner then
-  replans its jobs and rebuilds the feeds.
+- anything else is applied: the runner makes a new context with the new
+  settings (sharing the open database) for the jobs that start next, then
+  replans its jobs and rebuilds the feeds. A job already running finishes
+  with the settings it started with; the context itself never changes.
 
 >>> before = settings_stamp(ctx)                             # doctest: +SKIP
 >>> if settings_stamp(ctx) != before:                        # doctest: +SKIP
@@ -26,7 +28,7 @@ import os
 from dataclasses import dataclass
 
 from publisher.app.context import Context
-from publisher.config import Settings, find_config_file, load_settings
+from publisher.config import Settings, find_config_file
 from publisher.errors import ConfigError
 
 __all__ = ["SettingsChange", "reload_settings", "settings_stamp"]
@@ -45,10 +47,12 @@ class SettingsChange:
     """The invalid key and why, when the new settings were refused."""
     needs_restart: tuple[str, ...] = ()
     """Keys that changed but only take effect after a restart (nothing was applied)."""
+    settings: Settings | None = None
+    """The new settings, to apply (:meth:`Context.with_settings`), when they may be."""
 
     @property
     def applied(self) -> bool:
-        """Whether the running context now has the new settings."""
+        """Whether the new settings are to be applied (``settings`` holds them)."""
         return bool(self.changed) and not self.error and not self.needs_restart
 
 
@@ -69,9 +73,13 @@ def settings_stamp(ctx: Context) -> tuple[tuple[str, int, int], ...]:
 
 
 def reload_settings(ctx: Context) -> SettingsChange:
-    """Read the settings again and apply them to ``ctx`` if valid (see the module docstring)."""
+    """Read the settings again and compare them with ``ctx``'s (see the module docstring).
+
+    Nothing is changed here: when the change may be applied, the caller makes the
+    context its jobs use next with ``ctx.with_settings(change.settings)``.
+    """
     try:
-        new = load_settings(ctx.site_dir, ctx.config_file, ctx.environ)
+        new = ctx.reread_settings()
     except ConfigError as exc:
         return SettingsChange(error=str(exc))
     old = ctx.config
@@ -83,9 +91,7 @@ def reload_settings(ctx: Context) -> SettingsChange:
     changed = _changed_sections(old, new)
     if restart:
         return SettingsChange(changed=changed, needs_restart=restart)
-    if changed:
-        ctx.settings = new
-    return SettingsChange(changed=changed)
+    return SettingsChange(changed=changed, settings=new if changed else None)
 
 
 def _changed_sections(old: Settings, new: Settings) -> tuple[str, ...]:

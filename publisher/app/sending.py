@@ -26,6 +26,7 @@ from publisher.app.editions import (
     posts_by_id,
     stored_templates,
 )
+from publisher.config import SmtpSettings
 from publisher.delivery import FileTransport, Policy, SmtpTransport, Tally, Transport, drain
 from publisher.digest.message import MessageTemplate
 from publisher.errors import PublisherError, SendPaused
@@ -98,9 +99,9 @@ class EditionStatus:
     """What the server said to it."""
 
 
-def make_transport(ctx: Context, folder: Path) -> Transport:
-    """SMTP when ``[smtp] host`` is set, else ``.eml`` files in ``folder``."""
-    smtp = ctx.config.smtp
+def make_transport(smtp: SmtpSettings, password: str, folder: Path) -> Transport:
+    """SMTP when ``[smtp] host`` is set (``password`` for its username), else ``.eml`` files
+    in ``folder``."""
     if not smtp.host:
         return FileTransport(folder)
     return SmtpTransport(
@@ -108,10 +109,17 @@ def make_transport(ctx: Context, folder: Path) -> Transport:
         smtp.port,
         security=smtp.security,
         username=smtp.username,
-        password=ctx.environ.get("PUBLISHER_SMTP_PASSWORD", ""),
+        password=password,
         timeout=smtp.timeout,
         connections=smtp.connections,
         ca_file=smtp.ca_file,
+    )
+
+
+def _default_transport(ctx: Context, outbox: str) -> Transport:
+    """The transport the settings say, ``.eml`` files going to ``var/outbox/OUTBOX``."""
+    return make_transport(
+        ctx.config.smtp, ctx.credentials.smtp_password, ctx.var / "outbox" / outbox
     )
 
 
@@ -165,7 +173,7 @@ def send_test(ctx: Context, to: str, transport: Transport | None = None) -> str:
     """
     composer, template = _planned_copy(ctx, ())
     data = composer.personal(template, 0, to, "")
-    transport = transport or make_transport(ctx, ctx.var / "outbox" / "test")
+    transport = transport or _default_transport(ctx, "test")
     try:
         return transport.send(template.sender, to, data)
     finally:
@@ -264,7 +272,7 @@ def _deliver(
     queue = OutboxStore(ctx.engine, process_id(), bounce_limit=digest.bounce_limit)
     queue.release_dead_claims(edition.id, socket.gethostname())
     composer = _composer(ctx, edition)
-    transport = transport or make_transport(ctx, ctx.var / "outbox" / f"edition-{edition.number}")
+    transport = transport or _default_transport(ctx, f"edition-{edition.number}")
     policy = Policy(
         batch_size=digest.batch_size,
         max_attempts=digest.max_attempts,

@@ -291,7 +291,9 @@ def _send_confirmation(
         message_id=f"<confirm.{sub.id}.{tag}@{settings.site.domain}>",
         reply_to=settings.digest.reply_to,
     )
-    mail = transport or make_transport(ctx, ctx.var / "outbox" / "confirm")
+    mail = transport or make_transport(
+        ctx.config.smtp, ctx.credentials.smtp_password, ctx.var / "outbox" / "confirm"
+    )
     try:
         return mail.send(envelope_sender(settings), sub.email, message_bytes(message))
     finally:

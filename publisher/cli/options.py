@@ -149,11 +149,14 @@ def parse_now(text: str, settings: Settings) -> datetime:
         raise ConfigError("--now", str(exc)) from exc
 
 
-def command_context(site_dir: Path, config_file: Path | None, now_text: str | None) -> Context:
-    """The context of one command: its site and settings, and ``--now`` if given."""
+def command_context(
+    site_dir: Path, config_file: Path | None, now_text: str | None, *, migrate: bool = False
+) -> Context:
+    """The context of one command: its site and settings, and ``--now`` if given.
+
+    ``migrate``: the command brings an older database schema up to date (the long-running ones).
+    """
     from publisher.app import Context
 
-    ctx = Context(site_dir=site_dir, config_file=config_file)
-    if now_text:
-        ctx.now = parse_now(now_text, ctx.config)
-    return ctx
+    ctx = Context(site_dir=site_dir, config_file=config_file, migrate=migrate)
+    return ctx.at(parse_now(now_text, ctx.config)) if now_text else ctx

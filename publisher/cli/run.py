@@ -57,13 +57,13 @@ def run(
     from publisher.scheduler import Runner
 
     setup_logging(verbose())
-    ctx = Context(site_dir=site_dir, config_file=config_file)
+    # long-running: it brings the schema up to date at start
+    ctx = Context(site_dir=site_dir, config_file=config_file, migrate=True)
     output_dir = resolve_output(ctx.config, site_dir, output_dir)
     runner = Runner(ctx, output_dir)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: _set_soon(runner.stop))
     try:
-        ctx.migrate = True  # long-running: it brings the schema up to date at start
         _ = ctx.engine  # a bad database setting stops here, with its message
         click.echo(f"publisher run: {ctx.config.site.title}; feeds in {output_dir}", err=True)
         runner.run_forever(wait=not no_wait)

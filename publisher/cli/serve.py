@@ -42,10 +42,10 @@ def serve(
     """
     import uvicorn
 
-    ctx = command_context(site_dir, config_file, now_text)
+    # long-running: it brings the schema up to date at start
+    ctx = command_context(site_dir, config_file, now_text, migrate=True)
     # Open the database and read the secret now: a bad setting stops the
     # command with its message instead of failing the first request.
-    ctx.migrate = True  # long-running: it brings the schema up to date at start
     _ = ctx.engine, ctx.secret
     links = ctx.config.web.base_url
     click.echo(f"serving {ctx.config.site.title} on http://{host}:{port} (links: {links})")

@@ -58,9 +58,9 @@ def worker(
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    ctx = Context(site_dir=site_dir, config_file=config_file)
+    # long-running: it brings the schema up to date at start
+    ctx = Context(site_dir=site_dir, config_file=config_file, migrate=True)
     try:
-        ctx.migrate = True  # long-running: it brings the schema up to date at start
         _ = ctx.engine  # a bad database setting stops here, with its message
         deliveries = DeliveryWorker(ctx, poll)
         click.echo(f"publisher worker: {ctx.config.site.title}", err=True)
