@@ -13,7 +13,6 @@ an address that does not parse as one, is a :class:`ConfigError` naming the key.
 from __future__ import annotations
 
 import re
-from email import policy
 
 from publisher.config.model import Settings
 from publisher.errors import ConfigError
@@ -47,6 +46,8 @@ def check_headers(settings: Settings) -> None:
 
 def mailboxes(value: str) -> tuple[tuple[str, str], ...]:
     """``value``'s (display name, address) pairs; ValueError saying why it is not such a list."""
+    from email import policy  # here: `publisher build` loads settings without mail's modules
+
     _header_text(value)
     header = policy.default.header_factory("From", value)
     groups, found = header.groups, header.addresses

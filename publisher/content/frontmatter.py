@@ -68,10 +68,13 @@ class Head:
     """What was removed or repaired to read the front matter (the post is still published)."""
 
 
-def read_head(path: Path) -> Head:
-    """Read and parse the front matter of ``path``, and the start of its body."""
+def read_head(path: Path, size: int | None = None) -> Head:
+    """Read and parse the front matter of ``path``, and the start of its body.
+
+    ``size``: the file's size if the caller has just stat-ed it (else it is looked up).
+    """
     with path.open("rb") as handle:
-        _check_size(path, os.fstat(handle.fileno()).st_size)
+        _check_size(path, os.fstat(handle.fileno()).st_size if size is None else size)
         data = handle.read(HEAD_BYTES)
         complete = len(data) < HEAD_BYTES
         text = _decode(path, data, final=complete)

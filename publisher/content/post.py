@@ -52,16 +52,19 @@ def parse_post(
 
     The warnings say what was removed or repaired to read it; a draft has none.
     """
-    head = read_head(path)
+    size, _, _ = stamp.partition("-")  # the scan's "SIZE-MTIME", when given
+    head = read_head(path, int(size) if size.isdigit() else None)
     meta = head.meta
     if meta.get("published") is False:
         return DRAFT, ()
     title = _text(meta.get("title"))
-    title_line = key_line(head.front_matter, "title")
     if not title:
-        raise PostError(path, "no title in front matter", line=title_line or 1)
+        raise PostError(
+            path, "no title in front matter", line=key_line(head.front_matter, "title") or 1
+        )
     notes: tuple[Note, ...] = ()
     if len(title) > TITLE_LIMIT:
+        title_line = key_line(head.front_matter, "title")
         notes = ((title_line, f"title cut to {TITLE_LIMIT} characters (it has {len(title):,})"),)
         title = title[: TITLE_LIMIT - 1].rstrip() + "…"
     separator = settings.site.excerpt_separator
@@ -134,6 +137,8 @@ def _filename_date(path: Path, tz: tzinfo) -> datetime | None:
 
 def _in_range(value: datetime, tz: tzinfo) -> datetime:
     """``value`` if it is far enough from datetime's limits; else ``ValueError``."""
+    if 2 < value.year < 9998:  # every real date: more than _DATE_MARGIN from both limits
+        return value
     try:
         for moment in (value - _DATE_MARGIN, value + _DATE_MARGIN):
             moment.astimezone(UTC)
