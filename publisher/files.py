@@ -13,6 +13,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from publisher.errors import OutputError
+
 __all__ = [
     "PRIVATE",
     "PUBLIC",
@@ -54,9 +56,16 @@ def template_folder(name: str = "") -> Path:
     return Path(str(resources.files("publisher.templates"))) / name
 
 
-def private_dir(path: Path) -> Path:
-    """``path`` as a folder only its owner can enter: made 0700, or narrowed to it if ours."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+def private_dir(path: Path, what: str = "the state folder") -> Path:
+    """``path`` as a folder only its owner can enter: made 0700, or narrowed to it if ours.
+
+    One that cannot be made (a file in the way, no permission) is an
+    :class:`~publisher.errors.OutputError` naming it as ``what``.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(path, f"cannot make {what}: {exc.strerror or exc}") from exc
     with contextlib.suppress(OSError):
         st = path.stat()
         if st.st_mode & 0o077 and st.st_uid == os.geteuid():

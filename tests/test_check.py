@@ -241,12 +241,16 @@ def test_fix_shows_a_diff_and_write_keeps_a_backup(
     code, out, _ = _run("check", "--site", str(site), "--fix")
     assert code == 1
     assert "----END---\n" in out and "+++ _posts/2025-09-21-generated.md (fixed)" in out
-    assert post.read_bytes() == before and not post.with_name(post.name + ".bak").exists()
+    assert post.read_bytes() == before and not (site / ".publisher" / "backups").exists()
     code, _, err = _run("check", "--site", str(site), "--fix", "--write")
     assert code == 1
-    backup = post.with_name(post.name + ".bak")
-    assert backup.read_bytes() == before
-    assert "the old file is _posts/2025-09-21-generated.md.bak" in err
+    [folder] = (site / ".publisher" / "backups").iterdir()
+    assert re.fullmatch(r"check-\d{8}T\d{6}Z", folder.name)
+    backup = folder / "_posts" / "2025-09-21-generated.md"
+    assert backup.read_bytes() == before and post.read_bytes() != before
+    assert f"the old file is .publisher/backups/{folder.name}/_posts/2025-09-21-generated.md" in err
+    assert f"kept in .publisher/backups/{folder.name}/ (never published)" in err
+    assert sorted(p.name for p in post.parent.iterdir()) == [post.name]  # nothing beside it
     kinds = [kind for _, _, kind in _findings(site)]
     assert not {"marker", "repeat", "title-line"} & set(kinds)
     assert "near-repeat" in kinds  # only reported: which version to keep is the writer's choice
@@ -284,3 +288,66 @@ def test_the_builds_byte_scan_agrees_with_check() -> None:
     assert scan(b"---\ntitle: a\n---\nclean\n", ("---END---",)) == ()
     assert scan(b"---\ntitle: a\n---\nx\x01y\n", ("---END---",)) == ("control-character",)
     assert scan(b"---\ntitle: a\n---\nx\xc2\x85y\n", ("---END---",)) == ("control-character",)
+
+
+def test_a_second_write_keeps_the_first_backups(
+    site: Path, add_fixture: Callable[..., Path]
+) -> None:
+    post = add_fixture(LEFTOVERS, day="2025-09-21", slug="generated")
+    original = post.read_bytes()
+    assert _run("check", "--site", str(site), "--fix", "--write")[0] == 1
+    fixed = post.read_bytes()
+    post.write_bytes(original)  # the generator ran again
+    assert _run("check", "--site", str(site), "--fix", "--write")[0] == 1
+    folders = sorted((site / ".publisher" / "backups").iterdir())
+    assert len(folders) == 2  # the same second: check-TIME and check-TIME-2
+    copies = [(f / "_posts" / post.name).read_bytes() for f in folders]
+    assert copies == [original, original] and post.read_bytes() == fixed
+
+
+def test_a_state_folder_that_cannot_be_made_stops_before_any_file_changes(
+    site: Path, add_fixture: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post = add_fixture(LEFTOVERS, day="2025-09-21", slug="generated")
+    before = post.read_bytes()
+    blocker = site.parent / "not-a-folder"
+    blocker.write_text("a file where the state folder should be", encoding="utf-8")
+    monkeypatch.setenv("PUBLISHER_PATHS__VAR", str(blocker / "state"))
+    code, _, err = _run("check", "--site", str(site), "--fix", "--write")
+    assert code == 1 and "Traceback" not in err and "bug" not in err
+    assert f"{blocker / 'state'}: cannot make the state folder: Not a directory" in err
+    assert post.read_bytes() == before
+
+
+def test_jekyll_publishes_no_backup(site: Path, add_fixture: Callable[..., Path]) -> None:
+    """The real Jekyll builds the site after --fix --write: one page for the post, no copy."""
+    from jekyll_support import jekyll_build
+
+    add_fixture(LEFTOVERS, day="2025-09-21", slug="generated")
+    assert _run("check", "--site", str(site), "--fix", "--write")[0] == 1
+    result = jekyll_build(site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    built = [p.relative_to(site / "_site").as_posix() for p in (site / "_site").rglob("*")]
+    pages = [name for name in built if "generated" in name]
+    assert len(pages) == 1 and pages[0].endswith("generated.html"), built
+    assert not [name for name in built if "backups" in name or name.startswith(".publisher")]
+
+
+@pytest.mark.parametrize(
+    "args", [["build"], ["check"], ["check", "--fix", "--write"], ["subscribers", "list"]]
+)
+def test_a_state_folder_in_the_way_of_a_file_is_one_line(
+    site: Path,
+    add_fixture: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+) -> None:
+    """Every command that keeps state (the build's cache too) names the folder it cannot make."""
+    add_fixture(LEFTOVERS, day="2025-09-21", slug="generated")
+    blocker = site.parent / "a-file"
+    blocker.write_text("in the way", encoding="utf-8")
+    monkeypatch.setenv("PUBLISHER_PATHS__VAR", str(blocker / "state"))
+    code, _, err = _run(*args, "--site", str(site))
+    assert code == 1, err  # an output fault (2 is for settings and options)
+    assert f"{blocker / 'state'}: cannot make the state folder: Not a directory" in err
+    assert "bug" not in err and "Traceback" not in err

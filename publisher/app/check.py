@@ -4,7 +4,10 @@ Reads every post file of the site (drafts too: they will be published one
 day), runs the checks of :mod:`publisher.content.doctor` on each, over the
 cores, and, with ``fix``, works out what the files would be without their
 marker lines, exact repeats and title line (``write``: writes them, keeping
-each old file as ``NAME.bak`` beside it, byte for byte).
+each old file, byte for byte, under the state folder: ``VAR/backups/check-TIME/``
+and the file's path in the site. Never beside it: Jekyll would publish a
+``_posts/NAME.md.bak`` as a post of its own, with a ``.bak`` page and, with
+jekyll-feed, a second feed entry).
 
 >>> report = check_site(CheckRequest(site_dir=Path("examples/site")))   # doctest: +SKIP
 >>> [str(f) for f in report.findings][:1]                               # doctest: +SKIP
@@ -30,7 +33,7 @@ from publisher.content.doctor import Finding, check_post
 from publisher.content.frontmatter import read_body, read_head
 from publisher.content.links import LinkIndex
 from publisher.content.parallel import map_work
-from publisher.errors import PostError
+from publisher.errors import OutputError, PostError
 from publisher.files import private_dir, write_atomic
 
 __all__ = ["FIXED", "CheckReport", "CheckRequest", "FileFix", "check_site"]
@@ -68,6 +71,8 @@ class CheckReport:
     files: int
     findings: tuple[Finding, ...]
     fixes: tuple[FileFix, ...] = ()
+    backups: str = ""
+    """Where ``write`` kept the old files (relative to the site when inside it)."""
 
     def exit_code(self, strict: bool = False) -> int:
         """0 nothing found; 1 something found; 2 something found under ``--strict``."""
@@ -89,6 +94,7 @@ class CheckReport:
                 for f in self.findings
             ],
             "fixes": [{"path": x.path, "diff": x.diff, "backup": x.backup} for x in self.fixes],
+            "backups": self.backups,
         }
 
 
@@ -110,12 +116,15 @@ def check_site(request: CheckRequest) -> CheckReport:
     items = [(key, key[prefix:].replace(os.sep, "/"), stamp) for key, stamp in listing]
     results = map_work(_check_one, items, job, workers=settings.feeds.workers, minimum=PARALLEL_MIN)
     findings = [finding for found, _ in results for finding in found]
-    fixes = [
-        _apply(site, item[1], fixed, request.write)
-        for item, (_, fixed) in zip(items, results, strict=True)
-        if fixed is not None
-    ]
-    return CheckReport(files=len(items), findings=tuple(findings), fixes=tuple(fixes))
+    todo = [(item[1], fixed) for item, (_, fixed) in zip(items, results, strict=True) if fixed]
+    backups = _backup_folder(settings) if request.write and todo else None
+    fixes = [_apply(site, relpath, fixed, backups) for relpath, fixed in todo]
+    return CheckReport(
+        files=len(items),
+        findings=tuple(findings),
+        fixes=tuple(fixes),
+        backups=_shown(backups, site) if backups else "",
+    )
 
 
 def _job(
@@ -164,8 +173,31 @@ def _check_one(item: tuple[str, str, str], job: _Job) -> tuple[list[Finding], st
     return found, text[: head.body_offset] + body
 
 
-def _apply(site: Path, relpath: str, fixed: str, write: bool) -> FileFix:
-    """The diff of one file's fix; with ``write``, the file rewritten and the old one kept."""
+def _backup_folder(settings: Settings) -> Path:
+    """A new folder for this run's backups, ``VAR/backups/check-<UTC time>[-N]`` (0700)."""
+    root = private_dir(private_dir(Path(settings.paths.var)) / "backups", "the backups folder")
+    stamp = datetime.now(UTC).strftime("check-%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        folder = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(root / stamp)
+
+
+def _shown(path: Path, site: Path) -> str:
+    """``path`` relative to the site when inside it (the default state folder is), else whole."""
+    try:
+        return path.relative_to(site).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _apply(site: Path, relpath: str, fixed: str, backups: Path | None) -> FileFix:
+    """The diff of one file's fix; with ``backups``, the file rewritten and the old one kept
+    there under its path in the site."""
     path = site / relpath
     data = path.read_bytes()
     old = read_body(path, 0)
@@ -177,11 +209,18 @@ def _apply(site: Path, relpath: str, fixed: str, write: bool) -> FileFix:
             tofile=f"{relpath} (fixed)",
         )
     )
-    if not write:
+    if backups is None:
         return FileFix(relpath, diff)
-    backup = path.with_name(path.name + ".bak")
-    shutil.copy2(path, backup)
+    backup = backups / relpath
+    try:
+        backup.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        shutil.copy2(path, backup)
+    except OSError as exc:
+        raise OutputError(backup, f"cannot keep the old file: {exc.strerror}") from exc
     new = fixed.replace("\n", "\r\n") if b"\r\n" in data else fixed
     bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
-    write_atomic(path, bom + new.encode(), mode=stat.S_IMODE(path.stat().st_mode))
-    return FileFix(relpath, diff, f"{relpath}.bak")
+    try:
+        write_atomic(path, bom + new.encode(), mode=stat.S_IMODE(path.stat().st_mode))
+    except OSError as exc:  # the old file is untouched (and its copy kept)
+        raise OutputError(path, f"cannot rewrite it: {exc.strerror}") from exc
+    return FileFix(relpath, diff, _shown(backup, site))

@@ -211,10 +211,7 @@ class Context:
 
     def state_dir(self) -> Path:
         """The state folder, created 0700 if missing (and narrowed to 0700 if ours and wider)."""
-        try:
-            return private_dir(self.var)
-        except OSError as exc:
-            raise OutputError(self.var, f"cannot make the state folder: {exc.strerror}") from exc
+        return private_dir(self.var)
 
     def close(self) -> None:
         """Release the database connections, if the database was opened (for every copy)."""

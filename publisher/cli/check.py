@@ -24,7 +24,10 @@ __all__ = ["check"]
     help="Show, as a diff, each file without its marker lines, exact repeats and title line.",
 )
 @click.option(
-    "--write", is_flag=True, help="With --fix: rewrite the files, keeping each as NAME.bak."
+    "--write",
+    is_flag=True,
+    help="With --fix: rewrite the files, keeping the old ones in the state folder"
+    " (.publisher/backups/check-TIME/, which Jekyll never publishes).",
 )
 def check(
     site_dir: Path,
@@ -78,7 +81,5 @@ def _print(report: app.CheckReport) -> None:
         else "nothing found"
     )
     click.echo(f"Checked {report.files} post files: {found}.", err=True)
-    if any(fix.backup for fix in report.fixes):
-        click.echo(
-            "Delete the .bak files once you have looked: Jekyll would publish them.", err=True
-        )
+    if report.backups:
+        click.echo(f"The old files are kept in {report.backups}/ (never published).", err=True)
