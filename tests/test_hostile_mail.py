@@ -30,6 +30,7 @@ from web_support import make_context
 from publisher.app.signup import subscribe
 from publisher.cli import main
 from publisher.config import Settings, SiteSettings, load_settings
+from publisher.digest.address import clean_name
 from publisher.digest.message import MessageTemplate, build_template, personalize
 from publisher.digest.render import DigestContent
 from publisher.errors import ConfigError
@@ -366,3 +367,18 @@ def test_subscribers_list_escapes_what_a_terminal_would_obey(tmp_path: Path) -> 
         "ann@example.org\tactive\t"
         "\\u001b]0;owned\\u0007Ann\\u202eeiL\\u202c\\u001b[2J\\u0009van\\u000aDam\\u0000\ta\\u001bb\n"
     )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=260),
+        st.text(alphabet=" \t\r\n\u3000\u2028\x1bAb山", max_size=30),
+        st.text(alphabet="Ab ", min_size=195, max_size=210),
+    )
+)
+def test_a_name_is_cleaned_by_one_rule_whatever_it_holds(name: str) -> None:
+    """The rule, written out: unprintable characters but whitespace dropped, whitespace runs
+    one space, trimmed, at most 200 characters (the quick path for clean names included)."""
+    kept = "".join(char for char in name if char.isprintable() or char.isspace())
+    assert clean_name(name) == " ".join(kept.split())[:200].rstrip()

@@ -8,6 +8,14 @@ edited settings by making a new context that shares the open database
 (:meth:`Context.with_settings`) and handing it to the jobs that start after;
 a job already running keeps the one it started with.
 
+Why one object rather than four arguments: nearly every use case needs three
+or four of the same things (settings, the database, the real clock, the link
+secret; ``--now`` for the window), and what varies from one to the next, the
+transport, is passed on its own (``transport=``). What a use case may not do
+through it is what made such objects hard to follow: it cannot change it,
+cannot read the environment through it, and opening the database never
+migrates it unless the edge asked for that.
+
 **State** lives in ``[paths] var``, which :func:`~publisher.config.load_settings`
 anchors to the site folder (default ``SITE/.publisher``), never to the
 current folder: a command run by cron, by systemd or from a shell sees the

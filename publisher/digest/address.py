@@ -51,6 +51,8 @@ def clean_name(name: str) -> str:
     >>> clean_name(" Ann\\r\\n\\x1b]0;x\\x07  Smith ")
     'Ann ]0;x Smith'
     """
+    if name.isprintable() and len(name) <= MAX_NAME and "  " not in name and name == name.strip():
+        return name  # already clean (the store keeps names so): nothing to do, a mail each
     kept = "".join(char for char in name if char.isprintable() or char.isspace())
     return " ".join(kept.split())[:MAX_NAME].rstrip()
 

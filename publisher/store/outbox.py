@@ -28,7 +28,7 @@ from publisher.models import OutboxItem, Outcome
 from publisher.store.editions import edition_counts
 from publisher.store.engine import execute_many
 from publisher.store.processes import process_alive as _process_alive
-from publisher.store.rows import from_row
+from publisher.store.rows import from_row, from_rows
 from publisher.store.schema import outbox
 from publisher.store.subscriber_writes import add_bounce
 
@@ -88,7 +88,7 @@ class OutboxStore:
                 .values(state="sending", claimed_by=self.worker_id, claimed_until=now + self.lease)
                 .returning(*_ITEM_COLUMNS)
             ).all()
-        return sorted((item_from_row(r) for r in claimed), key=lambda item: item.id)
+        return sorted(from_rows(claimed, OutboxItem), key=lambda item: item.id)
 
     def _due(self, conn: Connection, edition_id: int, limit: int, now: datetime) -> list[int]:
         """The lowest ``limit`` ids among first attempts, retries now due and expired leases.
