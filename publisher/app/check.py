@@ -183,8 +183,10 @@ def _backup_folder(settings: Settings) -> Path:
             folder.mkdir(mode=0o700)
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise OutputError(folder, f"cannot make the backups folder: {exc.strerror}") from exc
         return folder
-    raise FileExistsError(root / stamp)
+    raise OutputError(root / stamp, "999 backup folders of this second exist already")
 
 
 def _shown(path: Path, site: Path) -> str:
