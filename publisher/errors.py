@@ -15,6 +15,7 @@ status. Errors carry their context as attributes, not only in the message::
     │   └── LinkExpired                              (genuine, but older than allowed)
     ├── SendPaused             .reason, .reply       (relay fault, or too many errors in a row)
     ├── RunnerBusy             .owner, .until        (another `publisher run` holds the database)
+    ├── MailboxError           .reason, .fix         (the bounce mailbox cannot be read)
     └── DeliveryError          .smtp_code, .reply    (one message not accepted)
         ├── TransientDeliveryError                   (4xx to RCPT/DATA: retry this recipient later)
         ├── PermanentDeliveryError                   (5xx to RCPT/DATA: never retried)
@@ -41,6 +42,7 @@ __all__ = [
     "DeliveryError",
     "InputError",
     "LinkExpired",
+    "MailboxError",
     "OutputError",
     "PermanentDeliveryError",
     "PostError",
@@ -207,3 +209,19 @@ class RelayError(DeliveryError):
     def __init__(self, reply: str, smtp_code: int | None = None, *, fix: str = "") -> None:
         super().__init__(reply, smtp_code)
         self.fix = fix
+
+
+class MailboxError(PublisherError):
+    """The mailbox that collects returned mail (``[bounces]``) cannot be reached or read.
+
+    >>> str(MailboxError("login refused", fix="check PUBLISHER_IMAP_PASSWORD"))
+    'bounce mailbox: login refused (check PUBLISHER_IMAP_PASSWORD)'
+    """
+
+    def __init__(self, reason: str, *, fix: str = "") -> None:
+        self.reason = reason
+        self.fix = fix
+        super().__init__(reason, fix)
+
+    def __str__(self) -> str:
+        return f"bounce mailbox: {self.reason}" + (f" ({self.fix})" if self.fix else "")

@@ -100,6 +100,9 @@ class Runner:
         if name == "purge":
             self.purge()
             return None
+        if name == "bounces":
+            self.read_bounces()
+            return None
         return self.send(name)
 
     def refresh(self) -> runner_jobs.RunOutcome:
@@ -134,6 +137,18 @@ class Runner:
         if removed:
             log.info("purge: removed %d pending sign-ups whose confirm link expired", removed)
 
+    def read_bounces(self) -> None:
+        """Record what the bounce mailbox holds; a mailbox that does not answer is tried later."""
+        try:
+            report = runner_jobs.read_bounce_mail(self.ctx)
+        except PublisherError as exc:
+            minutes = self.ctx.config.bounces.poll_minutes
+            log.error("bounces: %s; trying again in %g minutes", exc, minutes)
+            return
+        if report.read:
+            found = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
+            log.info("bounces: read %d messages (%s)", report.read, found)
+
     def check_settings(self) -> SettingsChange | None:
         """Reload the settings if their files changed; replan and rebuild when applied."""
         stamp = settings_stamp(self.ctx)
@@ -153,7 +168,7 @@ class Runner:
         )
         log.log(level, "%s", change_line(change))
         if change.applied:
-            if "run" in change.changed:
+            if {"run", "bounces"} & set(change.changed):
                 self._plan_timers()
             if {"site", "digest"} & set(change.changed):
                 self._plan_digest()
@@ -204,6 +219,11 @@ class Runner:
         self._add("feeds", "interval", "memory", minutes=run.rebuild_minutes)
         self._add("heartbeat", "interval", "memory", seconds=run.lock_seconds / 3)
         self._add("purge", "interval", "memory", hours=PURGE_HOURS)
+        bounces = self.ctx.config.bounces
+        if bounces.host:
+            self._add("bounces", "interval", "memory", minutes=bounces.poll_minutes)
+        elif self.scheduler.get_job("bounces", "memory"):
+            self.scheduler.remove_job("bounces", "memory")
 
     def _plan_digest(self) -> None:
         digest = self.ctx.config.digest

@@ -21,6 +21,7 @@ module                what it holds
 ``reloading``         settings changed under a running ``publisher run``
 ``setup_site``        ``publisher init``: publisher.toml, .gitignore, Jekyll's exclude
 ``database``          create or migrate the database
+``bounces``           read the bounce mailbox: bounces and complaints recorded
 ``context``           one command's settings, clocks, database and secret
 ====================  ===========================================================
 
@@ -37,6 +38,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from publisher.app.bounces import BounceReport, read_bounces
     from publisher.app.build import BuildReport, BuildRequest, build_feeds, check_hint
     from publisher.app.check import CheckReport, CheckRequest, FileFix, check_site
     from publisher.app.console_access import console_configured
@@ -73,6 +75,8 @@ if TYPE_CHECKING:
     )
 
 _HOME = {
+    "BounceReport": "bounces",
+    "read_bounces": "bounces",
     "BuildReport": "build",
     "BuildRequest": "build",
     "build_feeds": "build",
@@ -120,6 +124,7 @@ _HOME = {
 }
 
 __all__ = [
+    "BounceReport",
     "BuildReport",
     "BuildRequest",
     "CheckReport",
@@ -149,6 +154,7 @@ __all__ = [
     "next_edition",
     "paused_edition",
     "preview_digest",
+    "read_bounces",
     "refresh_feeds",
     "reload_settings",
     "remove_subscriber",

@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONSOLE_HASH_ENV",
     "CONSOLE_PASSWORD_ENV",
+    "IMAP_PASSWORD_ENV",
     "SECRET_ENV",
     "SMTP_PASSWORD_ENV",
     "Context",
@@ -86,6 +87,7 @@ __all__ = [
 
 SECRET_ENV = "PUBLISHER_SECRET"
 SMTP_PASSWORD_ENV = "PUBLISHER_SMTP_PASSWORD"
+IMAP_PASSWORD_ENV = "PUBLISHER_IMAP_PASSWORD"
 CONSOLE_HASH_ENV = "PUBLISHER_CONSOLE_PASSWORD_HASH"
 CONSOLE_PASSWORD_ENV = "PUBLISHER_CONSOLE_PASSWORD"
 _MIN_SECRET = 16
@@ -114,6 +116,8 @@ class Credentials:
     """``PUBLISHER_CONSOLE_PASSWORD``: the console's password in the clear (discouraged)."""
     console_password_hash: str = ""
     """``PUBLISHER_CONSOLE_PASSWORD_HASH``: its argon2id hash."""
+    imap_password: str = ""
+    """``PUBLISHER_IMAP_PASSWORD``: for ``[bounces] username``."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Credentials:
@@ -123,6 +127,7 @@ class Credentials:
             smtp_password=environ.get(SMTP_PASSWORD_ENV, ""),
             console_password=environ.get(CONSOLE_PASSWORD_ENV, ""),
             console_password_hash=environ.get(CONSOLE_HASH_ENV, "").strip(),
+            imap_password=environ.get(IMAP_PASSWORD_ENV, ""),
         )
 
     def __repr__(self) -> str:  # never a secret in a log line or a traceback

@@ -42,6 +42,7 @@ class _LazyGroup(click.Group):
 
 
 _LAZY = {
+    "bounces": "publisher.cli.bounces:bounces",
     "check": "publisher.cli.check:check",
     "console": "publisher.cli.console:console",
     "db": "publisher.cli.db:db",

@@ -22,6 +22,7 @@ type raises :class:`~publisher.errors.ConfigError` naming the key.
 from publisher.config.load import find_config_file, load_settings, resolve_output
 from publisher.config.model import (
     STATE_DIR,
+    BounceSettings,
     ContentSettings,
     DatabaseSettings,
     DigestSettings,
@@ -36,6 +37,7 @@ from publisher.config.model import (
 
 __all__ = [
     "STATE_DIR",
+    "BounceSettings",
     "ContentSettings",
     "DatabaseSettings",
     "DigestSettings",

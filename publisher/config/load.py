@@ -65,7 +65,13 @@ def load_settings(
     return _anchor(settings, bases)
 
 
-_ANCHORED = (("paths", "var"), ("paths", "output"), ("smtp", "ca_file"), ("digest", "templates"))
+_ANCHORED = (
+    ("paths", "var"),
+    ("paths", "output"),
+    ("smtp", "ca_file"),
+    ("digest", "templates"),
+    ("bounces", "ca_file"),
+)
 """Settings that name a file or folder: relative to the site, or to the TOML file setting them."""
 _EMPTY_MEANS_SITE = {("paths", "output")}
 

@@ -18,6 +18,7 @@ __all__ = [
     "ENV_PREFIX",
     "JEKYLL_KEYS",
     "STATE_DIR",
+    "BounceSettings",
     "CleanKind",
     "ConsoleSettings",
     "ContentSettings",
@@ -262,6 +263,38 @@ class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
                 raise ValueError(f"allowed_origins: {origin!r} is not an http(s) origin")
 
 
+class BounceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The IMAP mailbox that receives returned mail: bounces and complaints.
+
+    No ``host``: nothing is read (bounces the relay gives while sending still count).
+    The password comes from ``PUBLISHER_IMAP_PASSWORD``.
+    """
+
+    host: str = ""
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 993
+    security: Literal["tls", "starttls", "none"] = "tls"
+    username: str = ""
+    folder: str = "INBOX"
+    """Where returned mail arrives."""
+    done_folder: str = "publisher-done"
+    """Where a report publisher has recorded is moved (made if missing)."""
+    ignored_folder: str = "publisher-ignored"
+    """Where anything else is moved: replies, spam, reports about mail that is not ours."""
+    poll_minutes: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    """``publisher run`` reads the mailbox this often."""
+    timeout: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    ca_file: str = ""
+    """A PEM file of the CA certificates to trust for the server, instead of the system's."""
+
+    def __post_init__(self) -> None:
+        for name in ("folder", "done_folder", "ignored_folder"):
+            value = getattr(self, name)
+            if not value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+                raise ValueError(f"{name}: {value!r} is not a folder name")
+        if len({self.folder, self.done_folder, self.ignored_folder}) < 3:
+            raise ValueError("folder, done_folder and ignored_folder must be three folders")
+
+
 class ConsoleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The editors' console: who may log in, and for how long."""
 
@@ -311,6 +344,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     web: WebSettings = WebSettings()
     run: RunSettings = RunSettings()
     console: ConsoleSettings = ConsoleSettings()
+    bounces: BounceSettings = BounceSettings()
     content: ContentSettings = ContentSettings()
 
     @property

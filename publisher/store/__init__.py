@@ -28,6 +28,7 @@ from publisher.store.editions import (
 )
 from publisher.store.engine import current_revision, open_engine, open_store, upgrade
 from publisher.store.outbox import OutboxStore
+from publisher.store.returns import ReturnOutcome, record_return
 from publisher.store.subscribers import (
     ImportReport,
     add_subscriber,
@@ -50,6 +51,7 @@ __all__ = [
     "Engine",
     "ImportReport",
     "OutboxStore",
+    "ReturnOutcome",
     "active_audiences",
     "add_subscriber",
     "claim_confirmation",
@@ -72,6 +74,7 @@ __all__ = [
     "open_engine",
     "open_store",
     "record_bounce",
+    "record_return",
     "release_confirmation",
     "remove_subscriber",
     "retry_outlook",
