@@ -104,3 +104,14 @@ def test_schedule_overview(site: Path, write_post: Callable[..., Path]) -> None:
     assert rows["feeds"].next_at == DUE
     assert rows["retry"].next_at is None
     assert rows["runner"].detail == "no `publisher run` now"
+    assert rows["bounces"].detail == "no bounce mailbox ([bounces] host)"
+    (site / "publisher.toml").write_text(
+        '[bounces]\nhost = "imap.example.com"\nfolder = "Returns"\npoll_minutes = 5\n',
+        encoding="utf-8",
+    )
+    ctx = Context(site_dir=site, now=datetime(2025, 11, 20, tzinfo=UTC))
+    try:
+        rows = {row.job: row for row in schedule_overview(ctx)}
+    finally:
+        ctx.close()
+    assert rows["bounces"].detail == "every 5 min: Returns at imap.example.com"

@@ -260,10 +260,17 @@ def schedule_overview(ctx: Context) -> list[PlannedRun]:
     due = read.scheduled[0].date if read.scheduled else None
     every = f"every {settings.run.rebuild_minutes:g} min and on every post change"
     holder = runner_lock_holder(ctx.engine, now)
+    bounces = settings.bounces
+    mailbox = (
+        f"every {bounces.poll_minutes:g} min: {bounces.folder} at {bounces.host}"
+        if bounces.host
+        else "no bounce mailbox ([bounces] host)"
+    )
     return [
         PlannedRun("digest", _local(digest_at, tz), detail),
         PlannedRun("retry", _local(stored.get("retry"), tz), "deliveries waiting for a retry"),
         PlannedRun("feeds", _local(due, tz), f"next future-dated post falls due; also {every}"),
+        PlannedRun("bounces", None, mailbox),
         PlannedRun("runner", None, f"running: {holder}" if holder else "no `publisher run` now"),
     ]
 
