@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +29,37 @@ timezone: Asia/Tokyo
 lang: ja
 author: テスト編集部
 """
+
+
+# The machine's own files that no test may change. The suite runs as root in CI: a test
+# that once wrote "a post" through a symlink it had made to /etc/passwd replaced the
+# machine's user list (every later apt install, Dovecot and man-db then failed).
+GUARDED = (Path("/etc/passwd"), Path("/etc/group"), Path("/etc/shadow"), Path("/etc/hosts"))
+
+
+def _fingerprints() -> dict[Path, bytes]:
+    found = {}
+    for path in GUARDED:
+        try:
+            found[path] = hashlib.sha256(path.read_bytes()).digest()
+        except OSError:
+            continue
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_GUARD] = _fingerprints()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_GUARD, {})
+    changed = [str(path) for path, digest in _fingerprints().items() if before.get(path) != digest]
+    if changed and before:
+        print(f"\nA test changed the machine's own files: {', '.join(changed)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_GUARD = pytest.StashKey[dict[Path, bytes]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -84,7 +84,7 @@ def find_dovecot() -> str:
 
 
 @contextmanager
-def running_imap(certificate: Certificate | None = None) -> Iterator[Imap]:
+def running_imap(certificate: Certificate | None = None, extra: str = "") -> Iterator[Imap]:
     """Start Dovecot with its files in a folder of its own; stop it and remove them after.
 
     The folder is under the system's temporary folder, not pytest's: Dovecot's
@@ -144,7 +144,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
-""",
+{extra}""",
         encoding="utf-8",
     )
     config = str(folder / "dovecot.conf")

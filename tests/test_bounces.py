@@ -463,3 +463,21 @@ def test_publisher_run_plans_the_mailbox_only_when_there_is_one(tmp_path: Path, 
         assert plain.scheduler.get_job("bounces") is None
     finally:
         plain.shutdown()
+
+
+def test_without_move_only_our_message_is_expunged_and_none_is_read_twice(
+    tmp_path: Path,
+) -> None:
+    """A server without MOVE: each message is copied, flagged and expunged alone (UID
+    EXPUNGE); a message a person flagged for deletion is neither read nor expunged."""
+    with running_imap(extra="imap_capability = IMAP4rev1 LITERAL+ UIDPLUS\n") as server:
+        sent = Sent(tmp_path / "news", server)
+        server.append(b"Subject: flagged by a person\r\n\r\nkeep me until I expunge\r\n")
+        client = server.client()
+        client.select('"INBOX"')
+        client.uid("STORE", "1", "+FLAGS", r"(\Deleted)")
+        client.logout()
+        server.append(_dsn("hanako@example.com", sent.ids["hanako@example.com"]))
+        assert "read 1 messages" in sent.run("bounces", "read").stdout
+        assert server.count("INBOX") == 1 and server.count("publisher-done") == 1
+        assert sent.run("bounces", "read").stdout.strip() == "read 0 messages"

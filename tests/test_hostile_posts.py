@@ -230,8 +230,11 @@ def test_a_link_outside_the_site_is_reported_not_read(
     elsewhere.mkdir()
     secret = elsewhere / "2025-09-05-secret.md"
     secret.write_text("---\ntitle: Secret\n---\n\nNot for the feed.\n", encoding="utf-8")
+    system = tmp_path / "etc" / "passwd"  # a system file, but the test's own (never the real)
+    system.parent.mkdir()
+    system.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     posts = site / "_posts"
-    (posts / "2025-09-03-passwd.md").symlink_to("/etc/passwd")
+    (posts / "2025-09-03-passwd.md").symlink_to(system)
     (posts / "2025-09-04-secret.md").symlink_to(secret)
     (posts / "more").symlink_to(elsewhere, target_is_directory=True)
     (site / "_drafts").mkdir()
@@ -240,7 +243,7 @@ def test_a_link_outside_the_site_is_reported_not_read(
     result = _read(site, conf, now)
     assert sorted(p.title for p in result.posts) == ["Good post", "Inside the site"]
     assert [str(p) for p in result.problems] == [
-        "_posts/2025-09-03-passwd.md: symlink points outside the site (/etc/passwd): not read",
+        f"_posts/2025-09-03-passwd.md: symlink points outside the site ({system}): not read",
         f"_posts/2025-09-04-secret.md: symlink points outside the site ({secret}): not read",
         f"_posts/more: symlink points outside the site ({elsewhere}): not read",
     ]
@@ -376,7 +379,10 @@ def hostile_site(tmp_path: Path, db: Engine) -> Iterator[Path]:
     posts = site / "_posts"
     (posts / "2025-09-30-bad-date.md").write_text("---\ntitle: X\ndate: 2025-02-30\n---\n")
     (posts / "loop").symlink_to(".", target_is_directory=True)
-    (posts / "2025-09-29-passwd.md").symlink_to("/etc/passwd")
+    system = tmp_path / "etc" / "passwd"  # the test's own, never the real one
+    system.parent.mkdir()
+    system.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    (posts / "2025-09-29-passwd.md").symlink_to(system)
     yield site
 
 

@@ -160,9 +160,10 @@ def test_any_unicode_in_titles_and_bodies(title: str, body: str) -> None:
 
 
 _NAMES = st.sampled_from(["a", "b", "2025-03-03-x.md", "2025-04-04-y.md", "c"])
-_TARGETS = st.sampled_from(
-    [".", "..", "../..", "a", "b/c", "missing", "/etc/passwd", "OUT", "OUTDIR"]
-)
+_TARGETS = st.sampled_from([".", "..", "../..", "a", "b/c", "missing", "SYSTEM", "OUT", "OUTDIR"])
+"""Where the links point; ``SYSTEM`` stands for a system file such as /etc/passwd, made in
+the example's own folder: a later step writing "a post" at the link's name must never reach
+a real one (it once overwrote /etc/passwd, running as root)."""
 _tree = st.lists(
     st.tuples(st.sampled_from(["dir", "post", "link"]), _NAMES, _NAMES, _TARGETS), max_size=12
 )
@@ -173,8 +174,15 @@ def _make_tree(site: Path, steps: list[tuple[str, str, str, str]]) -> None:
     outside.mkdir(exist_ok=True)
     secret = f"---\ntitle: {OUTSIDE_TITLE}\n---\n\nSecret.\n"
     (outside / "2025-05-05-secret.md").write_text(secret, encoding="utf-8")
+    system = site.parent / "system" / "passwd"
+    system.parent.mkdir(exist_ok=True)
+    system.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     posts = site / "_posts"
-    where = {"OUT": str(outside / "2025-05-05-secret.md"), "OUTDIR": str(outside)}
+    where = {
+        "OUT": str(outside / "2025-05-05-secret.md"),
+        "OUTDIR": str(outside),
+        "SYSTEM": str(system),
+    }
     for kind, folder, name, target in steps:
         parent = posts / folder if folder in ("a", "b", "c") else posts
         path = parent / name
@@ -183,11 +191,20 @@ def _make_tree(site: Path, steps: list[tuple[str, str, str, str]]) -> None:
             if kind == "dir":
                 path.mkdir()
             elif kind == "post":
-                path.write_text(f"---\ntitle: Post {name}\n---\n\nText.\n", encoding="utf-8")
+                _write_new(path, site.parent, f"---\ntitle: Post {name}\n---\n\nText.\n")
             else:
                 os.symlink(where.get(target, target), path)
         except OSError:
             continue
+
+
+def _write_new(path: Path, root: Path, text: str) -> None:
+    """Write a post at ``path``, never through a link, and only inside ``root``."""
+    if not path.parent.resolve().is_relative_to(root.resolve()):
+        raise OSError("outside the example's folder")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 @settings(FAST, max_examples=300)

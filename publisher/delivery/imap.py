@@ -2,12 +2,12 @@
 
 Bounces go to a digest's envelope sender; the operator routes that address
 to a mailbox publisher can read (``[bounces]``). :class:`ImapMailbox` reads
-one folder: the UIDs in it, each message's bytes (a message over
-:data:`~publisher.delivery.returns.MAX_RETURN_BYTES` is not fetched), and moves a
-message it has dealt with to another folder (made if missing), so the folder
-holds only what is new and nothing is ever deleted. TLS is verified against
-the system's CA certificates or only ``ca_file``; ``none`` is for a server
-on the same machine.
+one folder: the UIDs of what is in it (not flagged for deletion), each
+message's bytes (one over :data:`~publisher.delivery.returns.MAX_RETURN_BYTES`
+is not fetched), and moves a message it has dealt with to another folder
+(made if missing), so the folder holds only what is new and nothing is ever
+deleted. TLS is verified against the system's CA certificates or only
+``ca_file``; ``none`` is for a server on the same machine.
 
 Every fault (refused connection, TLS, login, a folder that cannot be
 selected, a dropped connection) is a :class:`~publisher.errors.MailboxError`
@@ -71,6 +71,7 @@ class ImapMailbox:
         self.security, self.timeout, self.ca_file = security, timeout, ca_file
         self._imap: imaplib.IMAP4 | None = None
         self._made: set[str] = set()
+        self._capabilities: set[str] = set()
 
     def open(self) -> None:
         """Connect, log in and select the folder."""
@@ -102,6 +103,10 @@ class ImapMailbox:
                 f"{where} refused the login of {self.username!r}: {_said(exc)}",
                 fix="check [bounces] username and PUBLISHER_IMAP_PASSWORD",
             ) from exc
+        # The capabilities after login (imaplib keeps those of the greeting): MOVE, UIDPLUS.
+        status, said = self._call(imap.capability)
+        words = b" ".join(x for x in said if isinstance(x, bytes)).upper().split()
+        self._capabilities = {w.decode("ascii", "replace") for w in words} | set(imap.capabilities)
         status, said = self._call(imap.select, _quoted(self.folder))
         if status != "OK":
             self.close()
@@ -112,7 +117,9 @@ class ImapMailbox:
 
     def uids(self, limit: int) -> list[str]:
         """Up to ``limit`` UIDs, oldest first."""
-        status, said = self._call(self._open_imap().uid, "SEARCH", "ALL")
+        # UNDELETED: a message flagged for deletion (by us on a server without MOVE or
+        # UIDPLUS, or by a person) is not read again.
+        status, said = self._call(self._open_imap().uid, "SEARCH", "UNDELETED")
         if status != "OK" or not said or not isinstance(said[0], bytes):
             return []
         return [uid.decode() for uid in said[0].split()[:limit]]
@@ -131,18 +138,21 @@ class ImapMailbox:
         return None
 
     def move(self, uid: str, folder: str) -> None:
-        """Move the message; COPY, flag and EXPUNGE where the server has no MOVE."""
+        """Move the message (MOVE; else COPY, flag it \\Deleted, and UID EXPUNGE it alone)."""
         imap = self._open_imap()
         if folder not in self._made:
             self._call(imap.create, _quoted(folder))  # "already exists" is fine
             self._made.add(folder)
-        if "MOVE" in imap.capabilities:
+        if "MOVE" in self._capabilities:
             status, said = self._call(imap.uid, "MOVE", uid, _quoted(folder))
         else:
             status, said = self._call(imap.uid, "COPY", uid, _quoted(folder))
             if status == "OK":
                 self._call(imap.uid, "STORE", uid, "+FLAGS.SILENT", r"(\Deleted)")
-                self._call(imap.expunge)
+                if "UIDPLUS" in self._capabilities:  # only ours, never what a person flagged
+                    self._call(imap.uid, "EXPUNGE", uid)
+                # Without UIDPLUS the copy stays flagged \Deleted for the owner to expunge:
+                # a bare EXPUNGE would also remove what a person flagged and kept.
         if status != "OK":
             raise MailboxError(
                 f"cannot move message {uid} to {folder!r}: {_text(said)}",
