@@ -248,7 +248,8 @@ class WebSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     ``X-Forwarded-For`` names the client. Empty: the header is ignored."""
     allowed_origins: tuple[str, ...] = ()
     """Origins besides ``base_url``'s (``"https://blog.example.com"``) whose pages may post
-    the subscribe form, e.g. a form embedded in the blog."""
+    the subscribe form, or frame ``/subscribe/embed`` (the site's own ``url`` may frame it
+    without being listed)."""
 
     def __post_init__(self) -> None:
         for entry in self.trusted_proxies:

@@ -144,6 +144,8 @@ class _Response:
         ]
         for name, value in headers.PAGES.items():
             key = name.lower().encode("latin-1")
+            if key == b"x-frame-options" and b"content-security-policy" in names:
+                continue  # a page that set its own CSP said who may frame it (frame-ancestors)
             if key not in names:
                 out.append((key, value.encode("latin-1")))
         if self.body.unread and b"connection" not in names:

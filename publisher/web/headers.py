@@ -15,20 +15,41 @@ against cross-site requests.
 
 from __future__ import annotations
 
-__all__ = ["CONSOLE", "FORM", "PAGES", "PREVIEW", "security_headers"]
+from collections.abc import Sequence
+
+__all__ = ["CONSOLE", "FORM", "PAGES", "PREVIEW", "embedded", "security_headers"]
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
 
 
 def security_headers(*, csp: str, referrer: str, framing: str = "DENY") -> dict[str, str]:
-    """The shared set, with this app's Content-Security-Policy, Referrer-Policy and framing."""
-    return {
+    """The shared set, with this app's Content-Security-Policy, Referrer-Policy and framing
+    (``X-Frame-Options``; empty: none, when the CSP's ``frame-ancestors`` lists who may)."""
+    found = {
         "Content-Security-Policy": csp,
         "Referrer-Policy": referrer,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": framing,
         "Cache-Control": "no-store",
     }
+    return {name: value for name, value in found.items() if value}
+
+
+def embedded(ancestors: Sequence[str]) -> dict[str, str]:
+    """The embeddable subscribe form's: framed by its own origin and ``ancestors`` only.
+
+    ``X-Frame-Options`` cannot list origins, so it is left out: the CSP's
+    ``frame-ancestors`` decides (every browser that frames pages reads it).
+
+    >>> embedded(["https://blog.example.com"])["Content-Security-Policy"].rsplit("; ", 1)[1]
+    "frame-ancestors 'self' https://blog.example.com"
+    >>> "X-Frame-Options" in embedded([])
+    False
+    """
+    allowed = " ".join(["'self'", *ancestors])
+    return security_headers(
+        csp=f"{_CSP}; frame-ancestors {allowed}", referrer="same-origin", framing=""
+    )
 
 
 PAGES = security_headers(csp=f"{_CSP}; frame-ancestors 'none'", referrer="no-referrer")

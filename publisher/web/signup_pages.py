@@ -22,6 +22,8 @@ Routes::
     POST /subscribe             → "check your inbox" (whether or not the address is known);
                                 429 past [web] subscribe_per_hour for one client or
                                 [web] pending_per_hour for the site; 403 from another site
+    GET|POST /subscribe/embed   the same, compact, for an <iframe> on the blog: only the
+                                site's own origin and [web] allowed_origins may frame it
     GET  /confirm/{token}       a page with a button; a GET changes nothing
     POST /confirm/{token}       pending → active (links older than [web] confirm_days: 410)
     GET  /unsubscribe/{token}   a page with a button; a GET changes nothing
@@ -42,6 +44,7 @@ and must come from ``[web] base_url``'s origin or ``[web] allowed_origins``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -63,13 +66,14 @@ from publisher.errors import (
 )
 from publisher.web import headers
 from publisher.web.edge import Edge
-from publisher.web.forms import MULTIPART, check_type, from_own_site, read_form
+from publisher.web.forms import MULTIPART, check_type, from_own_site, origin_of, read_form
 from publisher.web.limits import RateLimit, client_key
 from publisher.web.pages import HEADERS, TEMPLATES, ErrorPages, site_words, status_page
 
 __all__ = ["TEMPLATES", "create_app", "pages_app", "status_page"]
 
 ONE_CLICK = ("List-Unsubscribe", "One-Click")
+_ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
 
 
 def create_app(ctx_factory: Callable[[], Context]) -> Edge:
@@ -93,6 +97,8 @@ def pages_app(ctx_factory: Callable[[], Context]) -> Starlette:
     routes = [
         Route("/subscribe", pages.subscribe_form, methods=["GET"], name="subscribe"),
         Route("/subscribe", pages.subscribe, methods=["POST"]),
+        Route("/subscribe/embed", pages.subscribe_form, methods=["GET"], name="embed"),
+        Route("/subscribe/embed", pages.subscribe, methods=["POST"]),
         Route("/confirm/{token}", pages.confirm_form, methods=["GET"]),
         Route("/confirm/{token}", pages.confirm, methods=["POST"]),
         Route("/unsubscribe/{token}", pages.unsubscribe_form, methods=["GET"]),
@@ -142,7 +148,7 @@ class _Pages(ErrorPages):
             message = words["too_many"].format(minutes=str(-(-wait // 60)))
             return await self._refuse(request, ctx, message, wait)
         if not from_own_site(request, ctx.config.web):
-            raise HTTPException(403)
+            raise HTTPException(403)  # an embedded form posts from its frame: our own origin
         form = await read_form(request)
         email, name = str(form.get("email") or ""), str(form.get("name") or "")
         chosen = [str(value) for value in form.getlist("category")]
@@ -156,7 +162,16 @@ class _Pages(ErrorPages):
             return await self._form(request, ctx, email, name, chosen, error, 422)
         except signup.TooManySignups:
             return await self._refuse(request, ctx, words["too_many_site"], 3600, email, name)
-        return self._page(request, ctx, "check_inbox", words["check_title"], email=email.strip())
+        return self._page(
+            request,
+            ctx,
+            "check_inbox",
+            words["check_title"],
+            200,
+            _embedded(ctx) if _is_embed(request) else HEADERS,
+            email=email.strip(),
+            embed=_is_embed(request),
+        )
 
     async def _refuse(
         self, request: Request, ctx: Context, message: str, wait: int, *typed: str
@@ -248,7 +263,8 @@ class _Pages(ErrorPages):
             "subscribe",
             site_words(ctx)["subscribe_title"],
             status if error[0] else 200,
-            headers.FORM,
+            _embedded(ctx) if _is_embed(request) else headers.FORM,
+            embed=_is_embed(request),
             email=email,
             name=name,
             chosen=tuple(chosen),
@@ -257,6 +273,19 @@ class _Pages(ErrorPages):
             error=error[0],
             reason=error[1],
         )
+
+
+def _is_embed(request: Request) -> bool:
+    """Whether this is the embeddable form's route (``/subscribe/embed``)."""
+    return request.url.path.rstrip("/").endswith("/subscribe/embed")
+
+
+def _embedded(ctx: Context) -> dict[str, str]:
+    """Framed by the blog (the site's ``url``) and ``[web] allowed_origins``, no one else."""
+    site = origin_of(ctx.config.site.url)
+    ancestors = [site, *(origin_of(o) for o in ctx.config.web.allowed_origins)]
+    safe = (a for a in ancestors if _ORIGIN.fullmatch(a))  # nothing else goes into the CSP
+    return headers.embedded(list(dict.fromkeys(safe)))
 
 
 def _client(request: Request) -> str:
