@@ -117,7 +117,6 @@ class ErrorPages:
 
 def render(ctx: Context, template: str, title: str, subscribe_url: str, **values: Any) -> str:
     site = ctx.config.site
-    values.setdefault("embed", False)  # the compact page for a frame (/subscribe/embed)
     return PAGES.render(
         f"{template}.html.j2",
         lang=site.lang,
