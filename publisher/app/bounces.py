@@ -31,7 +31,7 @@ Seen = Literal["bounce", "complaint", "delay", "already", "unknown", "ignored"]
 
 @dataclass(frozen=True)
 class BounceReport:
-    """What one reading found: a count of each kind, and the addresses it concerned."""
+    """What one reading found: how many messages of each kind."""
 
     counts: dict[str, int] = field(default_factory=dict)
     """``bounce``, ``complaint``, ``delay``, ``already`` (read before), ``unknown`` (no such
