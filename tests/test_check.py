@@ -351,3 +351,15 @@ def test_a_state_folder_in_the_way_of_a_file_is_one_line(
     assert code == 1, err  # an output fault (2 is for settings and options)
     assert f"{blocker / 'state'}: cannot make the state folder: Not a directory" in err
     assert "bug" not in err and "Traceback" not in err
+
+
+def test_a_missing_posts_folder_is_one_line_and_exit_2(site: Path) -> None:
+    shutil.rmtree(site / "_posts")
+    code, out, err = _run("check", "--site", str(site))
+    assert (code, out, err) == (
+        2,
+        "_posts:1: unreadable: no such folder (set [site] posts_dir)\n",
+        "",
+    )
+    code, out, _ = _run("check", "--site", str(site), "--json")
+    assert code == 2 and json.loads(out)["aborted"] is True and json.loads(out)["files"] == 0

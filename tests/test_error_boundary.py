@@ -35,6 +35,7 @@ PASSWORD = "hunter2-not-shown"
 # Every command that reads or writes state, with arguments that make it do so.
 COMMANDS: list[tuple[str, ...]] = [
     ("build",),
+    ("check",),
     ("digest", "preview", "--format", "text"),
     ("digest", "test", "--to", "editor@example.org"),
     ("digest", "send"),
@@ -93,6 +94,10 @@ def test_every_command_says_the_database_is_down_in_one_line(tmp_path: Path) -> 
             _check(args, code, output, {1})
             assert (site / "feeds" / "atom.xml").is_file()
             continue
+        if args == ("check",):  # nor does reading the posts: it reports the broken one
+            _check(args, code, output, {1})
+            assert "_posts/2025-09-30-broken-front-matter.md" in output, output
+            continue
         _check(args, code, output, {1})
         errors = [line for line in output.splitlines() if line.startswith("Error:")]
         assert len(errors) == 1, (args, output)
@@ -125,8 +130,8 @@ def test_every_command_copes_with_a_site_without_posts(tmp_path: Path) -> None:
     for args in COMMANDS:
         code, output = _invoke(site, args, env)
         _check(args, code, output, {0, 1, 2})
-        if args == ("build",):
-            assert code == 2 and "_posts" in output, output
+        if args in (("build",), ("check",)):
+            assert code == 2 and "_posts" in output, (args, output)
 
 
 @contextlib.contextmanager

@@ -73,9 +73,14 @@ class CheckReport:
     fixes: tuple[FileFix, ...] = ()
     backups: str = ""
     """Where ``write`` kept the old files (relative to the site when inside it)."""
+    aborted: bool = False
+    """The posts folder itself could not be read (missing, not a folder): nothing was checked."""
 
     def exit_code(self, strict: bool = False) -> int:
-        """0 nothing found; 1 something found; 2 something found under ``--strict``."""
+        """0 nothing found; 1 something found; 2 something found under ``--strict``, or the
+        posts folder could not be read (as ``publisher build`` says it)."""
+        if self.aborted:
+            return 2
         if not self.findings:
             return 0
         return 2 if strict else 1
@@ -95,6 +100,7 @@ class CheckReport:
             ],
             "fixes": [{"path": x.path, "diff": x.diff, "backup": x.backup} for x in self.fixes],
             "backups": self.backups,
+            "aborted": self.aborted,
         }
 
 
@@ -111,8 +117,14 @@ def check_site(request: CheckRequest) -> CheckReport:
     settings = request.settings or load_settings(request.site_dir, request.config_file)
     site = request.site_dir.resolve()
     listing = list_posts(site, settings)
-    job = _job(site, settings, request, listing)
     prefix = len(str(site)) + 1
+    folder = str(site / settings.site.posts_dir)
+    for key, stamp in listing:
+        if key == folder and stamp.startswith("!"):  # the folder itself: nothing to check
+            why = stamp[1:]
+            found = Finding(path=settings.site.posts_dir, line=1, kind="unreadable", message=why)
+            return CheckReport(files=0, findings=(found,), aborted=True)
+    job = _job(site, settings, request, listing)
     items = [(key, key[prefix:].replace(os.sep, "/"), stamp) for key, stamp in listing]
     results = map_work(_check_one, items, job, workers=settings.feeds.workers, minimum=PARALLEL_MIN)
     findings = [finding for found, _ in results for finding in found]

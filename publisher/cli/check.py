@@ -68,6 +68,8 @@ def check(
 def _print(report: app.CheckReport) -> None:
     for finding in report.findings:
         click.echo(str(finding))
+    if report.aborted:  # the posts folder itself: the line above says why, nothing was checked
+        return
     for fix in report.fixes:
         click.echo(fix.diff, nl=False)
         if fix.backup:
