@@ -48,6 +48,7 @@ from publisher.app import (
     SettingsChange,
     digest_trigger,
     due_wakeup,
+    read_bounces,
     reload_settings,
     resume_run_time,
     runner_jobs,
@@ -140,7 +141,7 @@ class Runner:
     def read_bounces(self) -> None:
         """Record what the bounce mailbox holds; a mailbox that does not answer is tried later."""
         try:
-            report = runner_jobs.read_bounce_mail(self.ctx)
+            report = read_bounces(self.ctx)
         except PublisherError as exc:
             minutes = self.ctx.config.bounces.poll_minutes
             log.error("bounces: %s; trying again in %g minutes", exc, minutes)

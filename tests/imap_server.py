@@ -103,7 +103,8 @@ def running_imap(certificate: Certificate | None = None, extra: str = "") -> Ite
         made.mkdir(exist_ok=True)
     user = "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
     entry = pwd.getpwnam(user)
-    os.chown(mail, entry.pw_uid, entry.pw_gid) if os.geteuid() == 0 else None
+    if os.geteuid() == 0:
+        os.chown(mail, entry.pw_uid, entry.pw_gid)
     (folder / "passwd").write_text(f"{ACCOUNT}:{{PLAIN}}{PASSWORD}\n", encoding="utf-8")
     port, tls_port = free_port(), free_port()
     tls = (

@@ -14,17 +14,17 @@ order. Last, the switch as the README tells it: jekyll-feed removed from
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import feedparser
 import pytest
-from state_support import clean_env, ok, publisher
+from jekyll_support import find_jekyll
+from jekyll_support import jekyll_build as build_with_jekyll
+from state_support import ok, publisher
 
 from publisher.app import BuildRequest, build_feeds
 
@@ -68,46 +68,17 @@ POSTS = {
     "categories: [投資分析]\ntags: [economy]",
 }
 BODY = "First paragraph of {name}, with *emphasis*.\n\n二段落目の本文です。\n"
-JEKYLL_ENV = "PUBLISHER_TEST_JEKYLL"
-
-
-def _jekyll() -> str:
-    found = os.environ.get(JEKYLL_ENV) or shutil.which("jekyll")
-    if not found:
-        pytest.skip(f"no jekyll (./dev test installs Debian's; or set {JEKYLL_ENV})")
-    return found
-
-
-def _offline() -> list[str]:
-    """A prefix that runs a command without any network, if this machine allows one."""
-    unshare = shutil.which("unshare")
-    for prefix in ([unshare, "--net"], [unshare, "--map-root-user", "--net"]) if unshare else ():
-        probe = subprocess.run([*prefix, "true"], capture_output=True, check=False, timeout=30)
-        if probe.returncode == 0:
-            return prefix
-    return []
 
 
 def jekyll_build(site: Path) -> None:
     """``jekyll build`` in ``site``, offline; skips the test when jekyll-feed is not installed."""
-    env = clean_env(JEKYLL_NO_BUNDLER_REQUIRE="true", LANG="C.UTF-8", LC_ALL="C.UTF-8")
-    result = subprocess.run(
-        [*_offline(), _jekyll(), "build"],
-        cwd=site,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0 and "jekyll-feed" in result.stdout + result.stderr:
-        pytest.skip("jekyll-feed is not installed (Debian: ruby-jekyll-feed)")
+    result = build_with_jekyll(site, need_feed=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
-    _jekyll()
+    find_jekyll()
     root = tmp_path / "site"
     (root / "_posts").mkdir(parents=True)
     (root / "_config.yml").write_text(CONFIG, encoding="utf-8")
@@ -337,7 +308,7 @@ def test_a_feed_xml_of_the_sites_own_is_left_alone(tmp_path: Path) -> None:
 def test_the_customers_posts_keep_their_jekyll_feed_entries(
     tmp_path: Path, sample_posts: list[Path]
 ) -> None:
-    _jekyll()
+    find_jekyll()
     site = tmp_path / "site"
     (site / "_posts").mkdir(parents=True)
     (site / "_config.yml").write_text(

@@ -33,7 +33,6 @@ from publisher.store.processes import process_id
 if TYPE_CHECKING:
     import httpx
 
-    from publisher.app.bounces import BounceReport
 
 __all__ = [
     "HeldLock",
@@ -41,7 +40,6 @@ __all__ = [
     "RunOutcome",
     "hold_runner_lock",
     "purge_expired_signups",
-    "read_bounce_mail",
     "refresh_feeds",
     "retry_deliveries",
     "runner_job_store",
@@ -186,13 +184,6 @@ def purge_expired_signups(ctx: Context) -> int:
     site where nobody signs up for a while.
     """
     return signup.purge_expired(ctx)
-
-
-def read_bounce_mail(ctx: Context) -> BounceReport:
-    """Record the bounces and complaints in ``[bounces]``'s mailbox (every poll_minutes)."""
-    from publisher.app.bounces import read_bounces
-
-    return read_bounces(ctx)
 
 
 def hold_runner_lock(ctx: Context, owner: str | None = None) -> HeldLock:

@@ -17,8 +17,8 @@ from typing import Literal
 from sqlalchemy import Engine, select, update
 
 from publisher.store.outbox import REPLY_LIMIT
-from publisher.store.schema import editions, outbox, subscribers
-from publisher.store.subscriber_writes import add_bounce, fail_unsent
+from publisher.store.schema import editions, outbox
+from publisher.store.subscriber_writes import add_bounce, take_off_list
 
 __all__ = ["ReturnOutcome", "record_return"]
 
@@ -46,13 +46,7 @@ def record_return(
         if row is None:
             return "unknown"
         if kind == "complaint":
-            changed = conn.execute(
-                update(subscribers)
-                .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
-                .values(status="unsubscribed", unsubscribed_at=now, updated_at=now)
-            ).rowcount
-            fail_unsent(conn, [subscriber_id], "unsubscribed")
-            return "recorded" if changed else "already"
+            return "recorded" if take_off_list(conn, subscriber_id, now) else "already"
         failed = conn.execute(
             update(outbox)
             .where(outbox.c.id == row.id, outbox.c.state == "sent")

@@ -59,6 +59,7 @@ __all__ = [
     "shown",
     "split_categories",
     "subscriber_from_row",
+    "take_off_list",
 ]
 
 NAME_LIMIT = 200
@@ -134,6 +135,17 @@ def fail_unsent(
         )
         .values(state="failed", last_reply=reason, claimed_by=None, claimed_until=None)
     )
+
+
+def take_off_list(conn: Connection, subscriber_id: int, now: datetime) -> bool:
+    """Unsubscribe someone and fail their unsent mail; whether they were on the list."""
+    changed = conn.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
+        .values(status="unsubscribed", unsubscribed_at=now, updated_at=now)
+    ).rowcount
+    fail_unsent(conn, [subscriber_id], "unsubscribed")
+    return bool(changed)
 
 
 def add_bounce(conn: Connection, subscriber_id: int, limit: int, now: datetime | None) -> None:

@@ -33,11 +33,11 @@ from publisher.store.subscriber_writes import (
     clean_name,
     confirm_subscriber,
     count_signups,
-    fail_unsent,
     normalise_email,
     purge_expired_pending,
     release_confirmation,
     subscriber_from_row,
+    take_off_list,
 )
 
 __all__ = [
@@ -111,12 +111,7 @@ def find_subscriber(engine: Engine, email: str) -> Subscriber | None:
 def unsubscribe(engine: Engine, subscriber_id: int, now: datetime) -> Subscriber:
     """Take someone off the list and fail their unsent outbox rows; safe to repeat."""
     with engine.begin() as conn:
-        conn.execute(
-            update(subscribers)
-            .where(subscribers.c.id == subscriber_id, subscribers.c.status != "unsubscribed")
-            .values(status="unsubscribed", unsubscribed_at=now, updated_at=now)
-        )
-        fail_unsent(conn, [subscriber_id], "unsubscribed")
+        take_off_list(conn, subscriber_id, now)
         return _require(conn, subscriber_id)
 
 

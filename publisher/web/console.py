@@ -43,7 +43,7 @@ from starlette.routing import Route
 from publisher.app import Context, console_send, digest_status, preview_digest
 from publisher.errors import PublisherError, StoreError, SubscriberError
 from publisher.web import headers
-from publisher.web.console_auth import PAGES, Gate, base, message, words
+from publisher.web.console_auth import Gate, base, message, render
 from publisher.words import say
 
 __all__ = ["Console"]
@@ -124,11 +124,9 @@ class Console:
         editions = await run_in_threadpool(digest_status, ctx)
         state = self.job.snapshot()
         site = ctx.config.site
-        html = PAGES.render(
+        html = render(
+            ctx,
             "dashboard.html.j2",
-            lang=site.lang,
-            t=words(ctx),
-            site={"title": site.title, "url": site.root_url + "/"},
             tz=site.tz,
             next=upcoming,
             editions=editions[:20],

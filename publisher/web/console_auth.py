@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -38,7 +39,7 @@ from publisher.web import headers
 from publisher.web.limits import client_key
 from publisher.web.templates import PageTemplates
 
-__all__ = ["COOKIE", "PAGES", "Gate", "base", "message", "words"]
+__all__ = ["COOKIE", "PAGES", "Gate", "base", "message", "render", "words"]
 
 COOKIE = "publisher_console"
 TEMPLATES = template_folder("console")
@@ -202,12 +203,9 @@ def _login(
     wait: int = 0,
     more: dict[str, str] | None = None,
 ) -> Response:
-    site = ctx.config.site
-    page = PAGES.render(
+    page = render(
+        ctx,
         "login.html.j2",
-        lang=site.lang,
-        t=words(ctx),
-        site={"title": site.title, "url": site.root_url + "/"},
         form_token=console_send.form_token(ctx),
         base=base(request),
         notice=notice,
@@ -219,10 +217,7 @@ def _login(
 
 def message(ctx: Context, key: str, status: int, more: dict[str, str] | None = None) -> Response:
     """A page of one title and one paragraph (``KEY_title``, ``KEY_body``), in the site's words."""
-    site = ctx.config.site
-    page = PAGES.render(
-        "message.html.j2", lang=site.lang, t=words(ctx), key=key, site={"title": site.title}
-    )
+    page = render(ctx, "message.html.j2", key=key)
     return HTMLResponse(page, status_code=status, headers=HEADERS | (more or {}))
 
 
@@ -238,6 +233,18 @@ def _not_found() -> Response:
 def base(request: Request) -> str:
     """The console's own path, wherever it is mounted (``/console/``)."""
     return str(request.scope.get("root_path", "")).rstrip("/") + "/"
+
+
+def render(ctx: Context, template: str, **values: Any) -> str:
+    """A console page in the site's language, with the site's title and address."""
+    site = ctx.config.site
+    return PAGES.render(
+        template,
+        lang=site.lang,
+        t=words(ctx),
+        site={"title": site.title, "url": site.root_url + "/"},
+        **values,
+    )
 
 
 def words(ctx: Context) -> dict[str, str]:
