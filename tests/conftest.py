@@ -62,6 +62,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 _GUARD = pytest.StashKey[dict[Path, bytes]]()
 
 
+def copy_example_site(target: Path) -> Path:
+    """``examples/site`` as the repository has it: its posts and settings, never what
+    ``./dev demo`` left in it (``.publisher/`` with an edition already sent, ``feeds/``)."""
+    shutil.copytree(
+        EXAMPLE_SITE,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".publisher", "feeds", "_site"),
+    )
+    return target
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import copy_example_site
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-secret-0123456789abcdef"
@@ -19,7 +20,7 @@ class Newsletter:
     def __init__(self, root: Path, db_url: str, smtp: tuple[str, int] | None) -> None:
         self.root = root
         self.site = root / "site"
-        shutil.copytree(ROOT / "examples" / "site", self.site, dirs_exist_ok=True)
+        copy_example_site(self.site)
         smtp_block = (
             f'[smtp]\nhost = "{smtp[0]}"\nport = {smtp[1]}\nsecurity = "none"\n' if smtp else ""
         )

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE_SITE = ROOT / "examples" / "site"
 SCRIPT = Path(sys.executable).with_name("publisher")
 NOW = "2025-11-20T09:00:00+09:00"
 CSV = (

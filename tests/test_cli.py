@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_example_site
 
 from publisher import __version__
 from publisher.cli import main
@@ -139,8 +139,7 @@ def test_python_dash_m_and_version() -> None:
 
 
 def test_example_site_builds_with_its_broken_post_reported(tmp_path: Path) -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "site"
-    shutil.copytree(example, tmp_path / "site")
+    copy_example_site(tmp_path / "site")
     result = _run("build", "--site", "site", "--now", "2025-11-20T09:00:00+09:00", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "_posts/2025-09-30-broken-front-matter.md:" in result.stderr

@@ -14,12 +14,12 @@ in ``./var`` by an earlier version stops every command that would start anew
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from state_support import CSV, EXAMPLE_SITE, NOW, clean_env, listing, ok, publisher
+from conftest import copy_example_site
+from state_support import CSV, NOW, clean_env, listing, ok, publisher
 
 from publisher.config import load_settings
 from publisher.tokens import sign
@@ -31,7 +31,7 @@ EXPECTED = ["state-ann@example.net", "state-taro@example.net"]
 
 def _site(parent: Path) -> Path:
     site = parent / "site"
-    shutil.copytree(EXAMPLE_SITE, site)
+    copy_example_site(site)
     return site
 
 

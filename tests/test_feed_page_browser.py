@@ -8,11 +8,11 @@ Skipped when /usr/bin/chromium or playwright is not installed.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import feedparser
 import pytest
+from conftest import copy_example_site
 from live_server import serving
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -22,13 +22,12 @@ from publisher.app import BuildRequest, build_feeds
 from publisher.cli.options import parse_now
 from publisher.config import load_settings
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "site"
 NOW = "2025-11-20T09:00:00+09:00"
 
 
 def _build(tmp_path: Path, lang: str) -> Path:
     site = tmp_path / "site"
-    shutil.copytree(EXAMPLE, site)
+    copy_example_site(site)
     config = site / "_config.yml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("lang: ja", f"lang: {lang}"), encoding="utf-8"

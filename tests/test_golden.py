@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import feedparser
+from conftest import copy_example_site
 
 from publisher.app import BuildRequest, build_feeds
 
@@ -28,7 +29,7 @@ def test_example_site_feeds_match_golden_files(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "site"
-    shutil.copytree(ROOT / "examples" / "site", site)
+    copy_example_site(site)
     report = build_feeds(BuildRequest(site_dir=site, output_dir=tmp_path / "out", now=NOW))
     assert report.exit_code == 1 and len(report.problems) == 1
     built = _files(tmp_path / "out")

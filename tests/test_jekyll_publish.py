@@ -23,8 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import copy_example_site
 from jekyll_support import find_jekyll, jekyll_build
-from state_support import CSV, EXAMPLE_SITE, NOW, SCRIPT, clean_env, ok, publisher
+from state_support import CSV, NOW, SCRIPT, clean_env, ok, publisher
 
 DEADLINE = 60.0
 STATE = ".publisher"
@@ -46,7 +47,7 @@ def site(tmp_path: Path) -> Path:
     """A copy of the example site (its own _config.yml and publisher.toml)."""
     find_jekyll()
     target = tmp_path / "blog"
-    shutil.copytree(EXAMPLE_SITE, target)
+    copy_example_site(target)
     return target
 
 
